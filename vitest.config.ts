@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+// Tests run inside workerd against the real bindings of wrangler.toml (top-level = dev).
+export default defineConfig(async () => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations('d1/migrations'),
+          TEST_SEED_SQL: readFileSync('d1/seed.sql', 'utf8'),
+          // tests pass `cf` explicitly; no dev default location stands in for it
+          DEV_DEFAULT_GEO: '',
+          SIGNING_MASTER_KEY: 'test-master-key-0123456789abcdef0123456789abcdef',
+          DEV_TOKEN_SECRET: 'test-dev-token-secret',
+          LOG_LEVEL: 'error',
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ['workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: ['./test/setup.ts'],
+    isolate: false,
+    testTimeout: 20_000,
+    // workers-sdk #14736: a Durable Object RPC that throws surfaces as an unhandled remote rejection
+    onUnhandledError: (error: { remote?: boolean }) => error.remote !== true,
+  },
+}))

@@ -1,0 +1,54 @@
+/**
+ * `/api/*`, served on every host: each subsystem's OpenAPIHono app mounted under its prefix, one
+ * body-size limit, and the OpenAPI 3.1 document generated from the zod schemas.
+ * @module
+ */
+import { bodyLimit } from 'hono/body-limit'
+import { complianceApi } from '../compliance/api'
+import { ProblemError } from '../edge/problem'
+import { createSurfaceApp } from '../edge/surface'
+import { routingApi } from '../routing/api'
+import { devApi } from '../sso/dev-api'
+import { renderDocs } from './docs'
+
+/** JSON bodies above this are refused with 413 before anything parses them; uploads use R2 multipart. */
+export const MAX_JSON_BODY_BYTES = 256 * 1024
+
+export const apiApp = createSurfaceApp()
+
+apiApp.use(
+  '/api/*',
+  bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes` })
+    },
+  }),
+)
+
+apiApp.route('/api/routing', routingApi)
+apiApp.route('/api/compliance', complianceApi)
+apiApp.route('/api/dev', devApi)
+
+apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'Access token from FanzSSO (locally: `npm run token -- --role admin`)',
+})
+
+const info = {
+  title: 'FANZ platform API',
+  version: '0.1.0',
+  description: 'One API for the FANZ brands, served at /api on every host. Errors are RFC 9457 problem+json.',
+}
+
+apiApp.doc31('/api/openapi.json', (c) => ({
+  openapi: '3.1.0',
+  info,
+  servers: [{ url: new URL(c.req.url).origin }],
+}))
+
+apiApp.get('/api/docs', (c) => c.html(renderDocs(apiApp.getOpenAPI31Document({ openapi: '3.1.0', info }), c.var.secureHeadersNonce)))
+
+apiApp.get('/api', (c) => c.redirect('/api/docs', 302))

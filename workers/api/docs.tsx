@@ -1,0 +1,3 @@
+export function renderDocs(doc: unknown, _nonce: string): string {
+  return `<pre>${JSON.stringify(doc).replaceAll('<', '&lt;')}</pre>`
+}

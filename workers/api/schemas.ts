@@ -1,0 +1,22 @@
+import { z } from '@hono/zod-openapi'
+
+/** RFC 9457 problem details as this platform sends them. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z.string(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+/** Standard problem responses, spread into a route's `responses`. */
+export const problemResponses = (...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: `Problem (${status})`, content: { 'application/problem+json': { schema: Problem } } }])) as Record<
+    number,
+    { description: string; content: { 'application/problem+json': { schema: typeof Problem } } }
+  >

@@ -1,0 +1,55 @@
+/**
+ * The edge app: cross-cutting middleware once per request, then the surface app that owns the
+ * request. `/api/*` is served on every host; everything else by the host's surface.
+ *
+ * Order matters and is cheap on the hot path: request id -> config -> log -> security headers (they
+ * wrap everything below, so redirects and errors carry them too) -> https -> host/brand -> geo ->
+ * jurisdiction -> token verification.
+ * @module
+ */
+import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { apiApp } from './api/app'
+import { getConfig } from './config'
+import { authenticate } from './edge/auth'
+import type { AppEnv } from './edge/context'
+import { geo } from './edge/geo'
+import { resolveHost } from './edge/host'
+import { jurisdiction } from './edge/jurisdiction'
+import { requestLogger } from './edge/logger'
+import { requestId } from './edge/request-id'
+import { httpsRedirect, securityHeaders } from './edge/security-headers'
+import { dispatch, notFoundFor, onError } from './edge/surface'
+import { dashApp } from './dash/app'
+import { platformApp } from './site/platform'
+import { siteApp } from './site/app'
+import { ssoApp } from './sso/app'
+
+const withConfig = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('config', getConfig(c.env))
+  await next()
+})
+
+export const app = new Hono<AppEnv>()
+
+app.use(requestId, withConfig, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate)
+
+app.all('*', (c) => {
+  const path = c.req.path
+  if (path === '/api' || path.startsWith('/api/')) return dispatch(c, apiApp)
+  switch (c.var.surface) {
+    case 'brand':
+      return dispatch(c, siteApp)
+    case 'sso':
+      return dispatch(c, ssoApp)
+    case 'dash':
+      return dispatch(c, dashApp)
+    case 'api':
+      return c.redirect('/api/docs', 302)
+    case 'platform':
+      return dispatch(c, platformApp)
+  }
+})
+
+app.onError(onError)
+app.notFound(notFoundFor(app))

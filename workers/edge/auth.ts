@@ -1,0 +1,120 @@
+/**
+ * Access-token verification at the edge. Tokens come as `Authorization: Bearer` or in the brand's
+ * session cookie; the JWKS comes from the key store (isolate cache), so verifying never calls the
+ * SSO host. `authenticate` only records who is calling; `requireRole` enforces.
+ * @module
+ */
+import { getCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { createLocalJWKSet, errors, jwtVerify, type JWTPayload } from 'jose'
+import { publishedKeys } from '../sso/keys'
+import type { AppEnv, AuthContext } from './context'
+import { ProblemError } from './problem'
+import { isRole, type Role } from './roles'
+
+type LocalJwks = ReturnType<typeof createLocalJWKSet>
+
+let verifierCache: { atMs: number; jwks: LocalJwks } | undefined
+let lastForcedRefreshMs = 0
+const VERIFIER_TTL_MS = 60_000
+/** an unknown kid forces a reload at most this often, so junk tokens cannot hammer D1 */
+const FORCED_REFRESH_MIN_MS = 10_000
+
+async function localJwks(d1: D1Database, nowMs: number, force = false): Promise<LocalJwks> {
+  if (!force && verifierCache && nowMs - verifierCache.atMs < VERIFIER_TTL_MS) return verifierCache.jwks
+  const jwks = createLocalJWKSet({ keys: await publishedKeys(d1, nowMs, force) })
+  verifierCache = { atMs: nowMs, jwks }
+  return jwks
+}
+
+export function forgetVerifierCache(): void {
+  verifierCache = undefined
+}
+
+export interface VerifyOptions {
+  issuer: string
+  audience: string
+}
+
+/** Verifies a compact JWS access token; returns the claims or a reason. */
+export async function verifyAccessToken(d1: D1Database, token: string, options: VerifyOptions): Promise<{ ok: true; claims: JWTPayload } | { ok: false; reason: string }> {
+  const nowMs = Date.now()
+  const verify = async (jwks: LocalJwks) =>
+    jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience, algorithms: ['EdDSA'], clockTolerance: 30 })
+  try {
+    return { ok: true, claims: (await verify(await localJwks(d1, nowMs))).payload }
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey && nowMs - lastForcedRefreshMs > FORCED_REFRESH_MIN_MS) {
+      lastForcedRefreshMs = nowMs
+      try {
+        return { ok: true, claims: (await verify(await localJwks(d1, nowMs, true))).payload }
+      } catch (retryErr) {
+        return { ok: false, reason: reasonOf(retryErr) }
+      }
+    }
+    return { ok: false, reason: reasonOf(err) }
+  }
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'token expired'
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} invalid`
+  if (err instanceof errors.JWKSNoMatchingKey) return 'unknown signing key'
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature'
+  if (err instanceof errors.JOSEError) return 'malformed token'
+  throw err
+}
+
+export function toAuthContext(claims: JWTPayload, source: AuthContext['source'], nowS: number): AuthContext {
+  const roles = Array.isArray(claims.roles) ? claims.roles.filter(isRole) : []
+  const av = claims.age_verified as { exp?: unknown } | undefined
+  return {
+    subject: String(claims.sub ?? ''),
+    roles,
+    ageVerified: typeof av?.exp === 'number' && av.exp > nowS,
+    amr: Array.isArray(claims.amr) ? claims.amr.map(String) : [],
+    authTimeS: typeof claims.auth_time === 'number' ? claims.auth_time : undefined,
+    claims: claims as Record<string, unknown>,
+    source,
+  }
+}
+
+/** Reads and verifies a token if one is presented; never rejects by itself. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const config = c.var.config
+  const header = c.req.header('authorization')
+  let token: string | undefined
+  let source: AuthContext['source'] = 'bearer'
+  if (header) {
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header.trim())
+    if (match) token = match[1]
+    else c.set('authError', 'Authorization header is not a Bearer token')
+  } else {
+    token = getCookie(c, config.sessionCookie)
+    source = 'cookie'
+  }
+  c.set('auth', null)
+  if (token) {
+    const result = await verifyAccessToken(c.env.DB, token, { issuer: config.issuer, audience: config.accessTokenAudience })
+    if (result.ok) c.set('auth', toAuthContext(result.claims, source, Math.floor(Date.now() / 1000)))
+    else c.set('authError', result.reason)
+  }
+  await next()
+})
+
+/** 401 without a valid token, 403 when the token holds none of `roles`. */
+export function requireRole(...roles: Role[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const auth = c.var.auth
+    if (!auth) {
+      throw new ProblemError('UNAUTHENTICATED', {
+        detail: c.var.authError ?? 'a bearer token is required',
+        headers: { 'www-authenticate': `Bearer realm="fanz"${c.var.authError ? ', error="invalid_token"' : ''}` },
+      })
+    }
+    if (!auth.roles.some((role) => roles.includes(role))) {
+      throw new ProblemError('FORBIDDEN', { detail: `requires one of the roles: ${roles.join(', ')}` })
+    }
+    await next()
+  })
+}

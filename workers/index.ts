@@ -1,0 +1,25 @@
+/**
+ * Worker entry: fetch -> the edge app, queue -> consumer by queue name, scheduled -> jobs by cron.
+ * @module
+ */
+import { Hono } from 'hono'
+import { app } from './app'
+import { runScheduled } from './jobs'
+import { handleQueueBatch } from './queues'
+
+export { AuditLog } from '../durable-objects/audit-log'
+
+/**
+ * Benchmark baseline (bench/): a bare Hono route in the same Worker on the same workerd, so the
+ * full edge path can be measured against it in one run. Never mounted in production.
+ */
+const bare = new Hono().get('/__bench/bare', (c) => c.text('ok'))
+
+export default {
+  fetch(request, env, ctx) {
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/bare')) return bare.fetch(request, env, ctx)
+    return app.fetch(request, env, ctx)
+  },
+  queue: handleQueueBatch,
+  scheduled: runScheduled,
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,30 @@
+import { monotonicFactory } from 'ulidx'
+
+/** Prefixes of every id the platform mints; one table so a prefix is never reused for two things. */
+export const ID_PREFIXES = {
+  request: 'req',
+  brand: 'brd',
+  creator: 'crt',
+  user: 'usr',
+  pool: 'pool',
+  origin: 'org',
+  geoRule: 'geo',
+  healthCheck: 'hck',
+  signingKey: 'key',
+  audit: 'aud',
+  deadLetter: 'dlq',
+} as const
+
+export type IdKind = keyof typeof ID_PREFIXES
+
+const ulid = monotonicFactory()
+
+/** A prefixed, lexicographically sortable id: `crt_01J...` (prefix + ULID). */
+export function newId(kind: IdKind, nowMs: number = Date.now()): string {
+  return `${ID_PREFIXES[kind]}_${ulid(nowMs)}`
+}
+
+/** True when `value` looks like an id of `kind` (prefix + 26 Crockford base32 characters). */
+export function isId(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`).test(value)
+}

@@ -1,0 +1,1 @@
+export async function flushAnalytics(_env: Env): Promise<void> {}

@@ -1,0 +1,1 @@
+export async function runHealthChecks(_env: Env, _nowMs: number): Promise<void> {}

@@ -1,0 +1,190 @@
+/**
+ * The signing-key store: Ed25519 key pairs in D1, private halves sealed with AES-256-GCM under a key
+ * derived (HKDF) from the SIGNING_MASTER_KEY secret, the kid bound in as additional data.
+ *
+ * Lifecycle (OIDC Core §10.1.1): a `next` key is published in the JWKS before it ever signs; the
+ * hourly cron promotes it once the active key is older than SIGNING_KEY_ROTATE_DAYS; the old key is
+ * `retired` but stays published until every token it signed has expired, then it is deleted.
+ * @module
+ */
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import { and, eq, lt } from 'drizzle-orm'
+import { signingKeys } from '../../d1/schema'
+import type { Config } from '../config'
+import { db } from '../lib/db'
+import { base64url, fromBase64url, utf8 } from '../lib/encoding'
+import { newId } from '../lib/ids'
+
+export const SIGNING_ALG = 'EdDSA'
+/** how long after retirement a key stays in the JWKS: longest token lifetime plus clock skew */
+export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000
+const JWKS_CACHE_MS = 60_000
+
+export interface PublicJwk extends JWK {
+  kid: string
+  alg: string
+  use: 'sig'
+}
+
+export interface SigningKey {
+  kid: string
+  alg: string
+  privateKey: CryptoKey
+}
+
+export interface RotationReport {
+  created: string[]
+  activated: string | null
+  retired: string | null
+  deleted: string[]
+}
+
+type SigningKeyRow = typeof signingKeys.$inferSelect
+
+const wrappingKeys = new Map<string, Promise<CryptoKey>>()
+const privateKeys = new Map<string, Promise<CryptoKey>>()
+let jwksCache: { atMs: number; keys: PublicJwk[] } | undefined
+
+function wrappingKey(masterKey: string): Promise<CryptoKey> {
+  let key = wrappingKeys.get(masterKey)
+  if (!key) {
+    key = crypto.subtle
+      .importKey('raw', utf8(masterKey), 'HKDF', false, ['deriveKey'])
+      .then((base) =>
+        crypto.subtle.deriveKey(
+          { name: 'HKDF', hash: 'SHA-256', salt: utf8('fanz/signing-keys'), info: utf8('private-jwk-wrap/v1') },
+          base,
+          { name: 'AES-GCM', length: 256 },
+          false,
+          ['encrypt', 'decrypt'],
+        ),
+      )
+    wrappingKeys.set(masterKey, key)
+  }
+  return key
+}
+
+async function seal(masterKey: string, kid: string, jwk: JWK): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(kid) }, await wrappingKey(masterKey), utf8(JSON.stringify(jwk)))
+  const out = new Uint8Array(12 + sealed.byteLength)
+  out.set(iv)
+  out.set(new Uint8Array(sealed), 12)
+  return base64url(out)
+}
+
+async function unseal(masterKey: string, kid: string, sealed: string): Promise<JWK> {
+  const bytes = fromBase64url(sealed)
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: utf8(kid) }, await wrappingKey(masterKey), bytes.slice(12))
+  return JSON.parse(new TextDecoder().decode(plain)) as JWK
+}
+
+async function newKeyRow(config: Config, state: 'next' | 'active', nowMs: number): Promise<SigningKeyRow> {
+  const kid = newId('signingKey', nowMs)
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true })
+  const publicJwk: PublicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' }
+  return {
+    kid,
+    alg: SIGNING_ALG,
+    state,
+    publicJwk: JSON.stringify(publicJwk),
+    privateJwkEnc: await seal(config.signingMasterKey, kid, await exportJWK(privateKey)),
+    createdAtMs: nowMs,
+    activatedAtMs: state === 'active' ? nowMs : null,
+    retiredAtMs: null,
+    expiresAtMs: null,
+  }
+}
+
+/**
+ * Inserts `row` only if no key in `state` exists yet: one statement, so two isolates bootstrapping
+ * at once cannot both win.
+ */
+async function insertIfNone(d1: D1Database, row: SigningKeyRow): Promise<boolean> {
+  const result = await d1
+    .prepare(
+      `INSERT INTO signing_keys (kid, alg, state, public_jwk, private_jwk_enc, created_at_ms, activated_at_ms)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = ?3)`,
+    )
+    .bind(row.kid, row.alg, row.state, row.publicJwk, row.privateJwkEnc, row.createdAtMs, row.activatedAtMs)
+    .run()
+  return result.meta.changes === 1
+}
+
+/** The key that signs now; bootstraps the first key pair on a fresh database. */
+export async function activeSigningKey(d1: D1Database, config: Config, nowMs = Date.now()): Promise<SigningKey> {
+  let row = await db(d1).select().from(signingKeys).where(eq(signingKeys.state, 'active')).get()
+  if (!row) {
+    await insertIfNone(d1, await newKeyRow(config, 'active', nowMs))
+    jwksCache = undefined
+    row = await db(d1).select().from(signingKeys).where(eq(signingKeys.state, 'active')).get()
+    if (!row) throw new Error('signing key bootstrap failed')
+  }
+  const { kid, alg, privateJwkEnc } = row
+  let privateKey = privateKeys.get(kid)
+  if (!privateKey) {
+    privateKey = unseal(config.signingMasterKey, kid, privateJwkEnc).then((jwk) => importJWK(jwk, alg) as Promise<CryptoKey>)
+    privateKeys.set(kid, privateKey)
+  }
+  return { kid, alg, privateKey: await privateKey }
+}
+
+/** Public keys to publish: next, active, and retired keys whose tokens may still be live. */
+export async function publishedKeys(d1: D1Database, nowMs = Date.now(), fresh = false): Promise<PublicJwk[]> {
+  if (!fresh && jwksCache && nowMs - jwksCache.atMs < JWKS_CACHE_MS) return jwksCache.keys
+  const rows = await db(d1).select().from(signingKeys).all()
+  const keys = rows
+    .filter((r) => r.state !== 'retired' || (r.expiresAtMs ?? 0) > nowMs)
+    .sort((a, b) => a.createdAtMs - b.createdAtMs)
+    .map((r) => JSON.parse(r.publicJwk) as PublicJwk)
+  jwksCache = { atMs: nowMs, keys }
+  return keys
+}
+
+export function forgetCachedKeys(): void {
+  jwksCache = undefined
+}
+
+/**
+ * One rotation step, run by the hourly cron and safe to run twice concurrently: every change is a
+ * conditional update inside one D1 batch.
+ */
+export async function rotateSigningKeys(d1: D1Database, config: Config, nowMs = Date.now()): Promise<RotationReport> {
+  const report: RotationReport = { created: [], activated: null, retired: null, deleted: [] }
+  const handle = db(d1)
+  const rows = await handle.select().from(signingKeys).all()
+  const active = rows.find((r) => r.state === 'active')
+  const next = rows.find((r) => r.state === 'next')
+
+  if (!active) {
+    const row = await newKeyRow(config, 'active', nowMs)
+    if (await insertIfNone(d1, row)) report.created.push(row.kid)
+  } else if (next && nowMs - (active.activatedAtMs ?? active.createdAtMs) >= config.signingKeyRotateDays * 86_400_000) {
+    const results = await handle.batch([
+      handle
+        .update(signingKeys)
+        .set({ state: 'retired', retiredAtMs: nowMs, expiresAtMs: nowMs + RETIRED_KEY_GRACE_MS })
+        .where(and(eq(signingKeys.kid, active.kid), eq(signingKeys.state, 'active'))),
+      handle
+        .update(signingKeys)
+        .set({ state: 'active', activatedAtMs: nowMs })
+        .where(and(eq(signingKeys.kid, next.kid), eq(signingKeys.state, 'next'))),
+    ])
+    if (results[0].meta.changes === 1) {
+      report.retired = active.kid
+      report.activated = next.kid
+    }
+  }
+
+  // Always keep a published successor, so relying parties have cached it before it signs.
+  const nextRow = await newKeyRow(config, 'next', nowMs)
+  if (await insertIfNone(d1, nextRow)) report.created.push(nextRow.kid)
+
+  const expired = rows.filter((r) => r.state === 'retired' && (r.expiresAtMs ?? 0) <= nowMs)
+  if (expired.length) {
+    await handle.delete(signingKeys).where(and(eq(signingKeys.state, 'retired'), lt(signingKeys.expiresAtMs, nowMs + 1)))
+    report.deleted = expired.map((r) => r.kid)
+  }
+  jwksCache = undefined
+  return report
+}
