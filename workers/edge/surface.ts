@@ -94,7 +94,7 @@ export function createSurfaceApp(): OpenAPIHono<AppEnv> {
 }
 
 /** Hands the request to a surface app with the edge's variables attached. */
-export function dispatch(c: Context<AppEnv>, app: { fetch: (req: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> }): Response | Promise<Response> {
+export async function dispatch(c: Context<AppEnv>, app: { fetch: (req: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> }): Promise<Response> {
   edgeState.set(c.req.raw, {
     requestId: c.var.requestId,
     config: c.var.config,
@@ -106,5 +106,8 @@ export function dispatch(c: Context<AppEnv>, app: { fetch: (req: Request, env: E
     authError: c.var.authError,
     secureHeadersNonce: c.var.secureHeadersNonce,
   })
-  return app.fetch(c.req.raw, c.env, c.executionCtx as ExecutionContext)
+  const res = await app.fetch(c.req.raw, c.env, c.executionCtx as ExecutionContext)
+  // Re-issued through the edge context: headers the edge prepared (request id, ...) are merged in,
+  // and the headers become mutable even when the surface returned a fetched (immutable) response.
+  return c.newResponse(res.body, res)
 }
