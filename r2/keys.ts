@@ -1,0 +1,39 @@
+/**
+ * R2 bucket layout: every object key is built here, so the layout is documented in one place and
+ * a key can never be assembled by string concatenation somewhere else.
+ *
+ * | bucket  | prefix                                   | holds                                           |
+ * |---------|------------------------------------------|-------------------------------------------------|
+ * | MEDIA   | `originals/{brand}/{creatorId}/{mediaId}`| uploaded originals, private until published     |
+ * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images/segments (A/B watermark variants)|
+ * | VAULT   | `kyc/{subjectId}/{documentId}`           | envelope-encrypted KYC documents                |
+ * | VAULT   | `2257/{performerId}/{documentId}`        | envelope-encrypted 18 USC 2257 records          |
+ * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments and checkpoints       |
+ * | EXPORTS | `reports/{kind}/{id}`                    | statements, inspection exports, bank files      |
+ * @module
+ */
+
+const SAFE = /^[A-Za-z0-9_-]{1,64}$/
+
+function part(name: string, value: string): string {
+  if (!SAFE.test(value)) throw new TypeError(`r2 key part ${name} must match ${SAFE}: got ${JSON.stringify(value)}`)
+  return value
+}
+
+export const mediaKeys = {
+  original: (brand: string, creatorId: string, mediaId: string) => `originals/${part('brand', brand)}/${part('creatorId', creatorId)}/${part('mediaId', mediaId)}`,
+  rendition: (mediaId: string, variant: string) => `renditions/${part('mediaId', mediaId)}/${part('variant', variant)}`,
+}
+
+export const vaultKeys = {
+  kycDocument: (subjectId: string, documentId: string) => `kyc/${part('subjectId', subjectId)}/${part('documentId', documentId)}`,
+  recordDocument: (performerId: string, documentId: string) => `2257/${part('performerId', performerId)}/${part('documentId', documentId)}`,
+}
+
+export const exportKeys = {
+  auditSegment: (atMs: number, segment: string) => {
+    const d = new Date(atMs)
+    return `audit/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${part('segment', segment)}`
+  },
+  report: (kind: string, id: string) => `reports/${part('kind', kind)}/${part('id', id)}`,
+}
