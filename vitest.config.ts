@@ -21,7 +21,7 @@ export default defineConfig(async () => ({
     }),
   ],
   test: {
-    include: ['workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'r2/**/*.test.ts', 'test/**/*.test.ts'],
     setupFiles: ['./test/setup.ts'],
     isolate: false,
     testTimeout: 20_000,
