@@ -21,6 +21,8 @@ import { requestId } from './edge/request-id'
 import { httpsRedirect, securityHeaders } from './edge/security-headers'
 import { dispatch, notFoundFor, onError } from './edge/surface'
 import { dashApp } from './dash/app'
+import { recordAnalytics } from './routing/analytics'
+import { proxyToOriginPool } from './routing/proxy'
 import { platformApp } from './site/platform'
 import { siteApp } from './site/app'
 import { ssoApp } from './sso/app'
@@ -32,9 +34,10 @@ const withConfig = createMiddleware<AppEnv>(async (c, next) => {
 
 export const app = new Hono<AppEnv>()
 
-app.use(requestId, withConfig, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate)
+app.use(requestId, withConfig, recordAnalytics, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate)
 
-app.all('*', (c) => {
+// proxyToOriginPool acts on brand paths outside /api only: 451 for blocked visitors, origin pools first
+app.all('*', proxyToOriginPool, async (c) => {
   const path = c.req.path
   if (path === '/api' || path.startsWith('/api/')) return dispatch(c, apiApp)
   switch (c.var.surface) {

@@ -1,9 +1,11 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../index'
+import entry from '../index'
 import { auditLog } from '../compliance/audit'
 import { CRON_HOURLY } from './index'
+
+const worker: Pick<Required<ExportedHandler<Env>>, 'queue' | 'scheduled'> = entry
 
 describe('cron triggers', () => {
   it('hourly: keeps an active and a next signing key, and audits the change', async () => {

@@ -1,8 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../index'
+import entry from '../index'
 import { registerMessageHandler } from './index'
+
+const worker: Pick<Required<ExportedHandler<Env>>, 'queue' | 'scheduled'> = entry
 
 async function consume(queue: string, messages: Array<{ id: string; body: unknown; attempts?: number }>) {
   const batch = createMessageBatch(queue, messages.map((m) => ({ id: m.id, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })))
@@ -41,7 +43,7 @@ describe('queue consumers', () => {
     ])
     expect(seen).toEqual([{ n: 1 }])
     expect(result.explicitAcks).toEqual(['ok-1'])
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['bad-1'])
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['bad-1'])
   })
 
   it('sends messages nobody can handle straight to a case instead of burning retries', async () => {

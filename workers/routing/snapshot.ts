@@ -40,6 +40,9 @@ export interface PoolView {
   brandId: string | null
   pathPrefix: string
   timeoutMs: number
+  /** named by a geo `route` rule: serves only the visitors such a rule routes, never by path alone */
+  geoOnly: boolean
+  /** ordered by priority, then id */
   origins: OriginView[]
 }
 
@@ -48,8 +51,9 @@ export interface RoutingSnapshot {
   hosts: Map<string, HostEntry>
   brands: Map<string, BrandView>
   geoRules: GeoRuleView[]
-  /** longest path prefix first, so the most specific pool wins */
+  /** longest path prefix first, brand-specific before shared, so the most specific pool wins */
   pools: PoolView[]
+  poolsById: Map<string, PoolView>
 }
 
 let current: RoutingSnapshot | undefined
@@ -85,6 +89,7 @@ export async function loadSnapshot(d1: D1Database, nowMs: number): Promise<Routi
     const brand = brandMap.get(row.brandId)
     if (brand) hosts.set(row.hostname, { brand, kind: row.kind })
   }
+  const routed = new Set(ruleRows.filter((r) => r.action === 'route' && r.poolId).map((r) => r.poolId))
   const pools: PoolView[] = poolRows
     .map((pool) => ({
       id: pool.id,
@@ -92,17 +97,20 @@ export async function loadSnapshot(d1: D1Database, nowMs: number): Promise<Routi
       brandId: pool.brandId,
       pathPrefix: pool.pathPrefix,
       timeoutMs: pool.timeoutMs,
+      geoOnly: routed.has(pool.id),
       origins: originRows
         .filter((o) => o.poolId === pool.id)
-        .map((o) => ({ id: o.id, url: o.url, region: o.region, priority: o.priority, status: o.status })),
+        .map((o) => ({ id: o.id, url: o.url, region: o.region, priority: o.priority, status: o.status }))
+        .sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : 1)),
     }))
-    .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)
+    .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || Number(b.brandId !== null) - Number(a.brandId !== null) || (a.id < b.id ? -1 : 1))
   return {
     loadedAtMs: nowMs,
     hosts,
     brands: brandMap,
     geoRules: ruleRows.map((r) => ({ id: r.id, brandId: r.brandId, country: r.country, region: r.region, action: r.action, poolId: r.poolId })),
     pools,
+    poolsById: new Map(pools.map((p) => [p.id, p])),
   }
 }
 
