@@ -2,9 +2,10 @@
  * The edge app: cross-cutting middleware once per request, then the surface app that owns the
  * request. `/api/*` is served on every host; everything else by the host's surface.
  *
- * Order matters and is cheap on the hot path: request id -> config -> log -> security headers (they
- * wrap everything below, so redirects and errors carry them too) -> https -> host/brand -> geo ->
- * jurisdiction -> token verification.
+ * Order matters and is cheap on the hot path: request id -> config -> analytics and log (they time
+ * everything below) -> security headers (they wrap everything below, so redirects and errors carry
+ * them too) -> https -> host/brand -> geo -> jurisdiction -> token verification. Then, for brand
+ * hosts, the origin-pool proxy (and the 451 for operator-blocked places) before the surface app.
  * @module
  */
 import { Hono } from 'hono'
