@@ -4,9 +4,20 @@
  * @module
  */
 import { createSurfaceApp } from '../edge/surface'
+import { ageVerificationPage, safeReturnTo, ssoLandingPage } from '../site/sso-pages'
+import { serveStatic } from '../site/static'
 import { publishedKeys, rotateSigningKeys } from './keys'
 
 export const ssoApp = createSurfaceApp()
+
+// Landing page and age verification: pages live in workers/site/sso-pages.tsx (shared shell, styles).
+ssoApp.get('/', (c) => c.html(ssoLandingPage(c)))
+ssoApp.get('/static/*', serveStatic)
+ssoApp.get('/age-verification', async (c) => {
+  // depends on the visitor's location
+  c.header('cache-control', 'private, no-store')
+  return c.html(ageVerificationPage(c, await safeReturnTo(c, c.req.query('return_to'))))
+})
 
 ssoApp.get('/.well-known/jwks.json', async (c) => {
   let keys = await publishedKeys(c.env.DB)
