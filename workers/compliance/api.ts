@@ -6,8 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireRole } from '../edge/auth'
 import { createSurfaceApp } from '../edge/surface'
-import { ProblemError } from '../edge/problem'
-import { decodeCursor, encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { auditLog } from './audit'
 import { Problem } from '../api/schemas'
 
@@ -56,8 +55,7 @@ complianceApi.openapi(
   }),
   async (c) => {
     const q = c.req.valid('query')
-    const after = decodeCursor(q.cursor, z.object({ seq: z.number().int().min(0) }))
-    if (q.cursor && !after) throw new ProblemError('BAD_REQUEST', { detail: 'cursor is not valid', errors: [{ path: 'query.cursor', message: 'not a cursor from this list' }] })
+    const after = cursorOf(q.cursor, z.object({ seq: z.number().int().min(0) }))
     const rows = await auditLog(c.env).list({ afterSeq: after?.seq ?? 0, limit: q.limit + 1, action: q.action, subject: q.subject, actor: q.actor })
     const page = rows.slice(0, q.limit)
     const last = page.at(-1)

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ProblemError } from '../edge/problem'
 import { base64url, fromBase64url, utf8 } from './encoding'
 
 /** `?cursor=&limit=`: every list has a default and a maximum. */
@@ -20,4 +21,11 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   } catch {
     return undefined
   }
+}
+
+/** Decodes `?cursor=`; a cursor from elsewhere is a 400 naming the parameter. */
+export function cursorOf<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
+  const value = decodeCursor(cursor, schema)
+  if (cursor && value === undefined) throw new ProblemError('BAD_REQUEST', { detail: 'cursor is not valid', errors: [{ path: 'query.cursor', message: 'not a cursor from this list' }] })
+  return value
 }

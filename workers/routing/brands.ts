@@ -11,10 +11,10 @@ import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
 import type { JsonObject } from '../lib/json'
-import { encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { Custodian, DmcaAgent } from './brand-view'
 import { BrandSchema, Hostname, IdParam, iso, page, ThemeInput } from './schemas'
-import { assertNotPlatformHost, assertThemeContrast, committed, conflict, cursorOf, invalid, isConstraintError, notFound } from './write'
+import { assertNotPlatformHost, assertThemeContrast, committed, conflict, invalid, isConstraintError, notFound } from './write'
 
 type BrandRow = typeof brands.$inferSelect
 

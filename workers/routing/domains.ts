@@ -9,9 +9,9 @@ import { brands, domains } from '../../d1/schema'
 import { problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
-import { encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { DomainSchema, Hostname, iso, page } from './schemas'
-import { assertNotPlatformHost, committed, conflict, cursorOf, invalid, isConstraintError, notFound } from './write'
+import { assertNotPlatformHost, committed, conflict, invalid, isConstraintError, notFound } from './write'
 
 type DomainRow = typeof domains.$inferSelect
 

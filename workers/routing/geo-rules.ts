@@ -12,9 +12,9 @@ import { problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
-import { encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { Country, GeoRuleSchema, IdParam, iso, page, Region } from './schemas'
-import { committed, conflict, cursorOf, invalid, notFound } from './write'
+import { committed, conflict, invalid, notFound } from './write'
 
 type GeoRuleRow = typeof geoRules.$inferSelect
 

@@ -9,10 +9,10 @@ import { problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
-import { encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { checkOriginUrl, OriginInput, originJson, OriginUpdate, type OriginRow } from './origin-input'
 import { HealthCheckSchema, IdParam, iso, OriginSchema, page } from './schemas'
-import { committed, conflict, cursorOf, notFound } from './write'
+import { committed, conflict, notFound } from './write'
 
 async function findOrigin(d1: D1Database, id: string): Promise<OriginRow | undefined> {
   return db(d1).select().from(origins).where(eq(origins.id, id)).get()

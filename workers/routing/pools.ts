@@ -12,11 +12,11 @@ import { problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
-import { encodeCursor, PageQuery } from '../lib/pagination'
+import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { chunks } from './bounded'
 import { checkOriginUrl, OriginInput, originJson, type OriginRow } from './origin-input'
 import { IdParam, iso, page, PathPrefix, PoolSchema } from './schemas'
-import { committed, conflict, cursorOf, invalid, notFound } from './write'
+import { committed, conflict, invalid, notFound } from './write'
 
 type PoolRow = typeof originPools.$inferSelect
 

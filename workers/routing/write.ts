@@ -4,14 +4,13 @@
  * @module
  */
 import type { Context } from 'hono'
-import type { z } from '@hono/zod-openapi'
 import { audit, type AuditAction } from '../compliance/audit'
 import type { AppEnv } from '../edge/context'
 import { ProblemError } from '../edge/problem'
 import type { JsonObject } from '../lib/json'
-import { decodeCursor } from '../lib/pagination'
 import { invalidateSnapshot } from './snapshot'
-import { themeContrastIssues, type ThemeColours } from './contrast'
+import { contrastProblems } from '../site/theme'
+import type { Theme } from './brand-view'
 
 /**
  * After a committed write: drop the snapshot first (so the edge of this isolate sees the change even
@@ -43,18 +42,12 @@ export function isConstraintError(err: unknown, kind: 'UNIQUE' | 'FOREIGN KEY'):
   return false
 }
 
-/** Decodes `?cursor=`; a cursor from elsewhere is a 400 naming the parameter. */
-export function cursorOf<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
-  const value = decodeCursor(cursor, schema)
-  if (cursor && !value) throw new ProblemError('BAD_REQUEST', { detail: 'cursor is not valid', errors: [{ path: 'query.cursor', message: 'not a cursor from this list' }] })
-  return value
-}
-
 /** Refuses a theme that fails WCAG 2.1 AA, naming each failing colour under `prefix`. */
-export function assertThemeContrast(theme: ThemeColours, prefix = 'body.theme'): void {
-  const issues = themeContrastIssues(theme)
+export function assertThemeContrast(theme: Theme, prefix = 'body.theme'): void {
+  const issues = contrastProblems(theme)
   if (!issues.length) return
-  const errors = issues.map((i) => ({ path: `${prefix}.${i.field}`, message: i.message }))
+  // checked against every pair the brand pages draw (site/theme.ts), not just text on background
+  const errors = issues.map((i) => ({ path: `${prefix}.${i.field}`, message: `below WCAG 2.1 AA 4.5:1: ${i.pairs.join(', ')}` }))
   throw new ProblemError('VALIDATION_FAILED', { detail: `insufficient colour contrast: ${errors.map((e) => e.path).join(', ')}`, errors })
 }
 

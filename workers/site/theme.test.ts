@@ -18,8 +18,8 @@ describe('theme contrast (WCAG 2.1 AA, 4.5:1)', () => {
 
   it('reports a failing theme and picks the readable text colour for buttons', () => {
     const problems = contrastProblems({ primary: '#ffcc00', accent: '#ffee00', background: '#ffffff', text: '#111111' })
-    expect(problems).toContain('primary on bg 1.51:1')
-    expect(problems.some((p) => p.startsWith('accent on bg'))).toBe(true)
+    expect(problems.find((p) => p.field === 'primary')?.pairs).toContain('primary on bg 1.51:1')
+    expect(problems.find((p) => p.field === 'accent')?.pairs[0]).toMatch(/^accent on bg/)
     expect(palette({ primary: '#fca5a5', accent: '#fcd34d', background: '#0c0a09', text: '#fafaf9' }).onPrimary).toBe('#0c0a09')
   })
 })

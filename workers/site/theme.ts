@@ -4,7 +4,10 @@
  * `color-mix()`, so every pair a page can show is checked against WCAG 2.1 AA (4.5:1) in code.
  * @module
  */
+import { AA_NORMAL_TEXT, contrastRatio as contrast, luminance, rgb as channels } from '../lib/contrast'
 import type { Theme } from '../routing/brand-view'
+
+export { contrast }
 
 /** The look of the non-brand surfaces: platform index, FanzSSO, FanzDash. */
 export const PLATFORM_THEME: Theme = { primary: '#4338ca', accent: '#0f766e', background: '#ffffff', text: '#111827' }
@@ -24,29 +27,8 @@ export interface Palette {
   line: string
 }
 
-/** WCAG 2.1 AA minimum for normal-size text (SC 1.4.3). */
-export const MIN_TEXT_CONTRAST = 4.5
-
-function channels(hex: string): [number, number, number] {
-  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number]
-}
-
-function toHex(rgb: number[]): string {
-  return `#${rgb.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`
-}
-
-/** Relative luminance as WCAG 2.1 defines it. */
-export function luminance(hex: string): number {
-  const [r, g, b] = channels(hex).map((v) => {
-    const s = v / 255
-    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
-  }) as [number, number, number]
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b
-}
-
-export function contrast(a: string, b: string): number {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number]
-  return (hi + 0.05) / (lo + 0.05)
+function toHex(values: number[]): string {
+  return `#${values.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`
 }
 
 /** `weight` of `a` mixed into `b`, in sRGB. */
@@ -84,13 +66,35 @@ const TEXT_PAIRS: Array<[keyof Palette, keyof Palette]> = [
   ['onPrimary', 'primary'],
 ]
 
-/** Pairs below 4.5:1, e.g. `primary on surface 3.2:1`; empty when the theme passes. */
-export function contrastProblems(theme: Theme): string[] {
+/** Which theme colour a drawn colour comes from: a failing pair is that colour's fault. */
+const SOURCE: Record<keyof Palette, keyof Theme> = {
+  bg: 'background',
+  surface: 'background',
+  line: 'background',
+  text: 'text',
+  muted: 'text',
+  primary: 'primary',
+  onPrimary: 'primary',
+  accent: 'accent',
+}
+
+export interface ContrastProblem {
+  field: keyof Theme
+  /** e.g. `primary on surface 3.20:1` for each failing pair of that colour */
+  pairs: string[]
+}
+
+/** Pairs below 4.5:1 grouped by the theme colour to change; empty when the theme passes. */
+export function contrastProblems(theme: Theme): ContrastProblem[] {
   const p = palette(theme)
-  return TEXT_PAIRS.flatMap(([fg, bg]) => {
+  const byField = new Map<keyof Theme, string[]>()
+  for (const [fg, bg] of TEXT_PAIRS) {
     const ratio = contrast(p[fg], p[bg])
-    return ratio < MIN_TEXT_CONTRAST ? [`${fg} on ${bg} ${ratio.toFixed(2)}:1`] : []
-  })
+    if (ratio >= AA_NORMAL_TEXT) continue
+    const field = SOURCE[fg]
+    byField.set(field, [...(byField.get(field) ?? []), `${fg} on ${bg} ${ratio.toFixed(2)}:1`])
+  }
+  return [...byField].map(([field, pairs]) => ({ field, pairs }))
 }
 
 /** `:root{...}` for a `<style nonce>` block; the values are validated hex colours, safe to inline. */
