@@ -4,7 +4,8 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../edge/context'
-import { gateExplanation, METHOD_TEXT, placeName } from './av-text'
+import { gateExplanation, placeName } from './av-text'
+import { MethodList } from './method-list'
 import { brandOf, brandPage } from './brand-page'
 import { selfUrl, ssoUrl } from './links'
 
@@ -120,13 +121,7 @@ export function ageGatePage(c: Context<AppEnv>) {
         <dd>{policy.reason}</dd>
       </dl>
       <h2>Ways to verify</h2>
-      <ul class="methods">
-        {policy.methods.map((method) => (
-          <li>
-            <strong>{METHOD_TEXT[method].name}</strong>: {METHOD_TEXT[method].detail}.
-          </li>
-        ))}
-      </ul>
+      <MethodList methods={policy.methods} />
       <p>
         Ticking a box that says you are 18 is not accepted. The check runs on FanzSSO, the sign-in service shared by every FANZ brand, and then
         brings you back to this page.

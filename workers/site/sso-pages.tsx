@@ -7,7 +7,8 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../edge/context'
 import { getSnapshot } from '../routing/snapshot'
-import { gateExplanation, METHOD_TEXT, placeName } from './av-text'
+import { gateExplanation, placeName } from './av-text'
+import { MethodList } from './method-list'
 import { platformPage } from './platform-page'
 
 export function ssoLandingPage(c: Context<AppEnv>) {
@@ -84,13 +85,7 @@ export function ageVerificationPage(c: Context<AppEnv>, returnTo: { url: string;
         <>
           <p>{gateExplanation(policy, geo)}</p>
           <h2>Accepted methods where you are</h2>
-          <ul class="methods">
-            {policy.methods.map((method) => (
-              <li>
-                <strong>{METHOD_TEXT[method].name}</strong>: {METHOD_TEXT[method].detail}.
-              </li>
-            ))}
-          </ul>
+          <MethodList methods={policy.methods} />
         </>
       ) : (
         <p>
