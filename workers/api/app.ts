@@ -10,6 +10,7 @@ import { createSurfaceApp } from '../edge/surface'
 import { routingApi } from '../routing/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
+import { edgeInfoApi } from './edge-info'
 
 /** JSON bodies above this are refused with 413 before anything parses them; uploads use R2 multipart. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024
@@ -29,6 +30,7 @@ apiApp.use(
 apiApp.route('/api/routing', routingApi)
 apiApp.route('/api/compliance', complianceApi)
 apiApp.route('/api/dev', devApi)
+apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
   type: 'http',
