@@ -9,6 +9,7 @@ import type { Context } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { audit } from '../compliance/audit'
 import { toAuthContext, verifyAccessToken } from '../edge/auth'
+import { readForm } from '../edge/body'
 import type { AppEnv } from '../edge/context'
 import { DASH_ROLES, signInPage } from './pages'
 
@@ -28,7 +29,7 @@ export async function startSession(c: Context<AppEnv>): Promise<Response> {
   const config = c.var.config
   if (!config.isDev) return c.notFound()
   if (!isSameOrigin(c)) return c.html(signInPage(c, { error: 'The sign-in form must be sent from this page (cross-site request refused).' }), 403, NO_STORE)
-  const form = await c.req.parseBody()
+  const form = await readForm(c)
   const token = typeof form.token === 'string' ? form.token.trim() : ''
   if (!token) return c.html(signInPage(c, { error: 'Paste an access token to sign in.' }), 400, NO_STORE)
   const result = await verifyAccessToken(c.env.DB, token, { issuer: config.issuer, audience: config.accessTokenAudience })

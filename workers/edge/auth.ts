@@ -17,6 +17,15 @@ type LocalJwks = ReturnType<typeof createLocalJWKSet>
 let verifierCache: { atMs: number; jwks: LocalJwks } | undefined
 let lastForcedRefreshMs = 0
 const VERIFIER_TTL_MS = 60_000
+
+/**
+ * Verified tokens by their exact string. A client sends the same token on every request, and the
+ * signature check is the most expensive step of the edge path (about 0.3 ms at p50 locally); a hit
+ * is only served until the token's own expiry and never past the JWKS cache lifetime, so a removed
+ * key stops being honoured exactly as fast as without the cache. Bounded; oldest evicted first.
+ */
+const verified = new Map<string, { claims: JWTPayload; untilMs: number }>()
+const VERIFIED_MAX = 2_000
 /** an unknown kid forces a reload at most this often, so junk tokens cannot hammer D1 */
 const FORCED_REFRESH_MIN_MS = 10_000
 
@@ -24,11 +33,20 @@ async function localJwks(d1: D1Database, nowMs: number, force = false): Promise<
   if (!force && verifierCache && nowMs - verifierCache.atMs < VERIFIER_TTL_MS) return verifierCache.jwks
   const jwks = createLocalJWKSet({ keys: await publishedKeys(d1, nowMs, force) })
   verifierCache = { atMs: nowMs, jwks }
+  verified.clear()
   return jwks
 }
 
 export function forgetVerifierCache(): void {
   verifierCache = undefined
+  verified.clear()
+}
+
+function remember(token: string, claims: JWTPayload, nowMs: number): void {
+  const expMs = typeof claims.exp === 'number' ? claims.exp * 1000 : nowMs
+  const untilMs = Math.min(expMs, (verifierCache?.atMs ?? nowMs) + VERIFIER_TTL_MS)
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+  verified.set(token, { claims, untilMs })
 }
 
 export interface VerifyOptions {
@@ -39,15 +57,23 @@ export interface VerifyOptions {
 /** Verifies a compact JWS access token; returns the claims or a reason. */
 export async function verifyAccessToken(d1: D1Database, token: string, options: VerifyOptions): Promise<{ ok: true; claims: JWTPayload } | { ok: false; reason: string }> {
   const nowMs = Date.now()
-  const verify = async (jwks: LocalJwks) =>
-    jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience, algorithms: ['EdDSA'], clockTolerance: 30 })
+  const hit = verified.get(token)
+  if (hit && hit.untilMs > nowMs && verifierCache && nowMs - verifierCache.atMs < VERIFIER_TTL_MS) {
+    // same issuer and audience as when it was verified: every caller passes the platform's own
+    if (hit.claims.iss === options.issuer && hit.claims.aud === options.audience) return { ok: true, claims: hit.claims }
+  }
+  const verify = async (jwks: LocalJwks) => {
+    const { payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience, algorithms: ['EdDSA'], clockTolerance: 30 })
+    remember(token, payload, nowMs)
+    return payload
+  }
   try {
-    return { ok: true, claims: (await verify(await localJwks(d1, nowMs))).payload }
+    return { ok: true, claims: await verify(await localJwks(d1, nowMs)) }
   } catch (err) {
     if (err instanceof errors.JWKSNoMatchingKey && nowMs - lastForcedRefreshMs > FORCED_REFRESH_MIN_MS) {
       lastForcedRefreshMs = nowMs
       try {
-        return { ok: true, claims: (await verify(await localJwks(d1, nowMs, true))).payload }
+        return { ok: true, claims: await verify(await localJwks(d1, nowMs, true)) }
       } catch (retryErr) {
         return { ok: false, reason: reasonOf(retryErr) }
       }

@@ -25,7 +25,15 @@ describe('security headers', () => {
     expectBaseline(await call('boyfanz.localhost', '/'))
     expectBaseline(await call('nosuch.example', '/'))
     expectBaseline(await call('www.boyfanz.localhost', '/'))
-    expectBaseline(await call('api.localhost', '/api/nothing-here'))
+  })
+
+  it('are the short API set on JSON answers, the page set on the API docs', async () => {
+    const api = await call('api.localhost', '/api/nothing-here')
+    expect(api.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'")
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(api.headers.get('x-frame-options')).toBe('DENY')
+    expect(api.headers.get('x-request-id')).toMatch(/^req_/)
+    expectBaseline(await call('api.localhost', '/api/docs'))
   })
 
   it('use a fresh nonce per response', async () => {

@@ -11,6 +11,8 @@ import type { AppEnv } from './context'
 
 const ssoOrigin = (c: Context) => (c.var as AppEnv['Variables']).config.issuer
 
+const HSTS_VALUE = 'max-age=63072000; includeSubDomains; preload'
+
 function build(production: boolean): MiddlewareHandler {
   return secureHeaders({
     contentSecurityPolicy: {
@@ -28,7 +30,7 @@ function build(production: boolean): MiddlewareHandler {
       formAction: ["'self'", ssoOrigin],
       ...(production ? { upgradeInsecureRequests: [] } : {}),
     },
-    strictTransportSecurity: production ? 'max-age=63072000; includeSubDomains; preload' : false,
+    strictTransportSecurity: production ? HSTS_VALUE : false,
     referrerPolicy: 'same-origin',
     xFrameOptions: 'DENY',
     crossOriginOpenerPolicy: 'same-origin',
@@ -48,9 +50,31 @@ function build(production: boolean): MiddlewareHandler {
 const productionHeaders = build(true)
 const devHeaders = build(false)
 
-export const securityHeaders = createMiddleware<AppEnv>((c, next) =>
-  (c.var.config.isProduction ? productionHeaders : devHeaders)(c, next),
-)
+
+/**
+ * JSON API answers are never rendered as documents, so they get the short set OWASP recommends for
+ * APIs instead of the page set: no nonce to mint, a quarter of the bytes on every API response.
+ */
+function apiHeaders(headers: Headers, production: boolean): void {
+  headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+  headers.set('x-content-type-options', 'nosniff')
+  headers.set('x-frame-options', 'DENY')
+  headers.set('referrer-policy', 'same-origin')
+  headers.set('cross-origin-resource-policy', 'same-origin')
+  if (production) headers.set('strict-transport-security', HSTS_VALUE)
+}
+
+/** `/api/*` except the HTML docs page. */
+export function isJsonApiPath(path: string): boolean {
+  return path.startsWith('/api/') && path !== '/api/docs'
+}
+
+export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  const production = c.var.config.isProduction
+  if (!isJsonApiPath(c.req.path)) return (production ? productionHeaders : devHeaders)(c, next)
+  await next()
+  apiHeaders(c.res.headers, production)
+})
 
 /** Production answers plain http with a permanent redirect to https (the edge may also do it). */
 export const httpsRedirect = createMiddleware<AppEnv>(async (c, next) => {

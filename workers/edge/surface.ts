@@ -5,9 +5,8 @@
  * @module
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { Context, ErrorHandler, Hono, HonoRequest, NotFoundHandler } from 'hono'
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { HTTPException } from 'hono/http-exception'
 import type { AppEnv, EdgeVariables } from './context'
 import { log } from './logger'
 import { ProblemError, renderProblem, toProblem, validationProblem } from './problem'
@@ -72,31 +71,6 @@ function pathPattern(path: string): RegExp {
   return new RegExp(`^${source}/?$`)
 }
 
-const guarded = new WeakSet<HonoRequest>()
-
-/**
- * A body that cannot be parsed is the client's error wherever a handler reads it: `c.req.json()`,
- * `formData()` and `parseBody()` reject with a bare SyntaxError or TypeError (broken JSON, a
- * multipart part without headers), which `toProblem` cannot tell from a bug and would answer 500.
- * Here they become 400 MALFORMED_BODY. Problems and HTTP errors (413, ...) pass unchanged, and so
- * does a body the Worker itself had already consumed (that is a bug, not the client's input).
- */
-function guardBodyParsers(req: HonoRequest): void {
-  if (guarded.has(req)) return
-  guarded.add(req)
-  const target = req as unknown as Record<'json' | 'formData' | 'parseBody', (...args: unknown[]) => Promise<unknown>>
-  for (const name of ['json', 'formData', 'parseBody'] as const) {
-    const parse = target[name].bind(req)
-    target[name] = (...args) => {
-      const consumedByUs = req.raw.bodyUsed && Object.keys(req.bodyCache).length === 0
-      return parse(...args).catch((err: unknown) => {
-        if (err instanceof HTTPException || consumedByUs) throw err
-        throw new ProblemError('MALFORMED_BODY', { detail: 'the request body could not be parsed', cause: err })
-      })
-    }
-  }
-}
-
 /** The OpenAPIHono default hook: zod failures become problems naming each field. */
 export const zodHook = (result: { success: boolean; error?: unknown; target?: string }, _c: Context) => {
   if (!result.success && result.error) {
@@ -111,7 +85,6 @@ export function createSurfaceApp(): OpenAPIHono<AppEnv> {
     createMiddleware<AppEnv>(async (c, next) => {
       const state = edgeState.get(c.req.raw)
       if (state) for (const [key, value] of Object.entries(state)) c.set(key as keyof EdgeVariables, value as never)
-      guardBodyParsers(c.req)
       await next()
     }),
   )
