@@ -27,6 +27,10 @@ function count(file) {
   failed += report.numFailedTests
 }
 
+// `wrangler types --check` reads secret names from .dev.vars (it ignores --env-file), and the
+// browser suite needs it anyway: create it from .dev.vars.example first, as npm start does.
+const { ensureDevVars } = await import('./dev-server.mjs')
+ensureDevVars()
 step('wrangler types --check', 'npm', ['run', '--silent', 'types:check'])
 step('typecheck', bin('tsc'), ['--noEmit', '-p', '.'])
 const workerd = join(reports, 'workerd.json')

@@ -34,10 +34,13 @@ const gated = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-/** Legal pages are the same for every visitor of a brand host. */
+/**
+ * Legal pages are the same for every visitor, but each carries its own CSP nonce: a shared cache
+ * would hand one nonce to everyone, so only the visitor's browser may keep them.
+ */
 const publicPage = createMiddleware<AppEnv>(async (c, next) => {
   await next()
-  if (c.res.ok) c.header('cache-control', 'public, max-age=300')
+  if (c.res.ok) c.header('cache-control', 'private, max-age=300')
 })
 
 siteApp.get('/static/*', serveStatic)

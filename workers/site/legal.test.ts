@@ -38,7 +38,7 @@ describe('legal pages', () => {
     for (const path of ['/legal/terms', '/legal/privacy']) {
       const res = await call(BRAND_HOSTS.transfanz, path)
       expect(res.status).toBe(200)
-      expect(res.headers.get('cache-control')).toBe('public, max-age=300')
+      expect(res.headers.get('cache-control')).toBe('private, max-age=300')
       expect(await res.text()).toContain('TransFanz')
     }
   })
