@@ -158,6 +158,19 @@ export class AuditLog extends DurableObject<Env> {
       .map(toEntry)
   }
 
+  /** The newest entry's sequence number and hash (what a checkpoint commits to), or null when empty. */
+  head(): { seq: number; hash: string } | null {
+    return this.ctx.storage.sql.exec<{ seq: number; hash: string }>('SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1').toArray()[0] ?? null
+  }
+
+  /** Stored hashes at the given sequence numbers (missing entries are left out). */
+  hashesAt(seqs: number[]): Array<{ seq: number; hash: string }> {
+    if (!seqs.length) return []
+    return this.ctx.storage.sql
+      .exec<{ seq: number; hash: string }>(`SELECT seq, hash FROM entries WHERE seq IN (${seqs.map(() => '?').join(',')})`, ...seqs)
+      .toArray()
+  }
+
   /** Recomputes the whole chain from genesis; reports the first entry whose link does not hold. */
   verify(): VerifyResult {
     let expectedSeq = 1

@@ -8,7 +8,8 @@
  * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images/segments (A/B watermark variants)|
  * | VAULT   | `kyc/{subjectId}/{documentId}`           | envelope-encrypted KYC documents                |
  * | VAULT   | `2257/{performerId}/{documentId}`        | envelope-encrypted 18 USC 2257 records          |
- * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments and checkpoints       |
+ * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments                       |
+ * | EXPORTS | `audit/checkpoints/{size:012}.jws`        | signed audit checkpoints (tree size, head hash) |
  * | EXPORTS | `reports/{kind}/{id}`                    | statements, inspection exports, bank files      |
  * @module
  */
@@ -30,10 +31,14 @@ export const vaultKeys = {
   recordDocument: (performerId: string, documentId: string) => `2257/${part('performerId', performerId)}/${part('documentId', documentId)}`,
 }
 
+export const AUDIT_CHECKPOINT_PREFIX = 'audit/checkpoints/'
+
 export const exportKeys = {
   auditSegment: (atMs: number, segment: string) => {
     const d = new Date(atMs)
     return `audit/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${part('segment', segment)}`
   },
+  /** zero-padded so a listing returns checkpoints in order */
+  auditCheckpoint: (size: number) => `${AUDIT_CHECKPOINT_PREFIX}${String(size).padStart(12, '0')}.jws`,
   report: (kind: string, id: string) => `reports/${part('kind', kind)}/${part('id', id)}`,
 }

@@ -8,6 +8,7 @@ import { requireRole } from '../edge/auth'
 import { createSurfaceApp } from '../edge/surface'
 import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { auditLog } from './audit'
+import { verifyCheckpoints } from './checkpoints'
 import { Problem } from '../api/schemas'
 
 export const complianceApi = createSurfaceApp()
@@ -82,12 +83,18 @@ complianceApi.openapi(
   },
 )
 
+const BrokenLink = z.object({
+  seq: z.number().int(),
+  id: z.string().nullable(),
+  reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'sequence_gap', 'checkpoint_mismatch', 'checkpoint_missing_entry', 'checkpoint_bad_signature']),
+})
+
 complianceApi.openapi(
   createRoute({
     method: 'get',
     path: '/audit/verify',
     tags: ['compliance'],
-    summary: 'Recompute the hash chain and report the first broken link',
+    summary: 'Recompute the hash chain, compare it with the signed checkpoints, report the first broken link',
     security: [{ bearer: [] }],
     responses: {
       200: {
@@ -99,7 +106,8 @@ complianceApi.openapi(
                 ok: z.boolean(),
                 entries: z.number().int(),
                 head_hash: z.string().nullable(),
-                first_broken: z.object({ seq: z.number().int(), id: z.string(), reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'sequence_gap']) }).nullable(),
+                first_broken: BrokenLink.nullable(),
+                checkpoints: z.object({ checked: z.number().int(), signature_not_checked: z.number().int() }),
               })
               .openapi('AuditVerification'),
           },
@@ -108,12 +116,13 @@ complianceApi.openapi(
     },
   }),
   async (c) => {
-    const result = await auditLog(c.env).verify()
-    return c.json(
-      result.ok
-        ? { ok: true, entries: result.entries, head_hash: result.headHash, first_broken: null }
-        : { ok: false, entries: result.entries, head_hash: null, first_broken: result.firstBroken },
-      200,
-    )
+    const [chain, witness] = await Promise.all([auditLog(c.env).verify(), verifyCheckpoints(c.env)])
+    const checkpoints = { checked: witness.checked, signature_not_checked: witness.unsignedChecked }
+    if (!chain.ok) return c.json({ ok: false, entries: chain.entries, head_hash: null, first_broken: chain.firstBroken, checkpoints }, 200)
+    if (witness.firstMismatch) {
+      const reason = `checkpoint_${witness.firstMismatch.reason === 'hash_mismatch' ? 'mismatch' : witness.firstMismatch.reason}` as const
+      return c.json({ ok: false, entries: chain.entries, head_hash: chain.headHash, first_broken: { seq: witness.firstMismatch.seq, id: null, reason }, checkpoints }, 200)
+    }
+    return c.json({ ok: true, entries: chain.entries, head_hash: chain.headHash, first_broken: null, checkpoints }, 200)
   },
 )

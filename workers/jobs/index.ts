@@ -4,6 +4,7 @@
  */
 import { getConfig } from '../config'
 import { audit } from '../compliance/audit'
+import { writeCheckpoint } from '../compliance/checkpoints'
 import { log } from '../edge/logger'
 import { flushAnalytics } from '../routing/analytics'
 import { runHealthChecks } from '../routing/health'
@@ -24,6 +25,7 @@ const jobs: Record<string, Job[]> = {
       }
       return report
     },
+    (env, now) => writeCheckpoint(env, getConfig(env), now),
   ],
 }
 
