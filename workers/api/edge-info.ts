@@ -5,6 +5,7 @@
  * can see at a glance why a host, a location or a token is treated the way it is.
  * @module
  */
+import { json } from './schemas'
 import { createRoute, z } from '@hono/zod-openapi'
 import { createSurfaceApp } from '../edge/surface'
 
@@ -30,7 +31,7 @@ edgeInfoApi.openapi(
     // a token is optional: without one the answer simply has no subject
     security: [{}, { bearer: [] }],
     responses: {
-      200: { description: 'The edge context of this request', content: { 'application/json': { schema: WhoAmI } } },
+      200: json('The edge context of this request', WhoAmI),
     },
   }),
   (c) => {

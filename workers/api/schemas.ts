@@ -20,3 +20,9 @@ export const problemResponses = (...statuses: Array<400 | 401 | 403 | 404 | 409 
     number,
     { description: string; content: { 'application/problem+json': { schema: typeof Problem } } }
   >
+
+/** A required JSON request body, for `createRoute({ request: { body } })`. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } }) as const
+
+/** A JSON response, for `createRoute({ responses })`. */
+export const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } }) as const

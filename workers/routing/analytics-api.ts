@@ -4,7 +4,7 @@
  * @module
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
-import { problemResponses } from '../api/schemas'
+import { json, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { ProblemError } from '../edge/problem'
 import { analyticsSink, GROUP_BY } from './analytics'
@@ -41,7 +41,7 @@ export function registerAnalyticsRoutes(app: OpenAPIHono<AppEnv>): void {
       security: [{ bearer: [] }],
       summary: 'Request counts per brand, hostname, country, status or latency bucket (one-minute resolution locally)',
       request: { query: AnalyticsQuerySchema },
-      responses: { 200: { description: 'Grouped counts, most requests first', content: { 'application/json': { schema: AnalyticsReport } } }, ...problemResponses(400, 401, 403) },
+      responses: { 200: json('Grouped counts, most requests first', AnalyticsReport), ...problemResponses(400, 401, 403) },
     }),
     async (c) => {
       const q = c.req.valid('query')

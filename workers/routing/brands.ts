@@ -6,7 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { brands, domains } from '../../d1/schema'
-import { problemResponses } from '../api/schemas'
+import { json, jsonBody, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
@@ -107,7 +107,7 @@ export function registerBrandRoutes(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: 'One brand',
       request: { params: IdParam },
-      responses: { 200: { description: 'The brand', content: { 'application/json': { schema: BrandSchema } } }, ...problemResponses(401, 403, 404) },
+      responses: { 200: json('The brand', BrandSchema), ...problemResponses(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -124,8 +124,8 @@ export function registerBrandRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Create a brand and attach its primary domain as the apex',
-      request: { body: { required: true, content: { 'application/json': { schema: BrandCreate } } } },
-      responses: { 201: { description: 'Created', content: { 'application/json': { schema: BrandSchema } } }, ...problemResponses(400, 401, 403, 409, 415, 422) },
+      request: { body: jsonBody(BrandCreate) },
+      responses: { 201: json('Created', BrandSchema), ...problemResponses(400, 401, 403, 409, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
@@ -173,8 +173,8 @@ export function registerBrandRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Update a brand; a new primary domain must already be attached to it (apex or alias)',
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: BrandUpdate } } } },
-      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: BrandSchema } } }, ...problemResponses(400, 401, 403, 404, 415, 422) },
+      request: { params: IdParam, body: jsonBody(BrandUpdate) },
+      responses: { 200: json('Updated', BrandSchema), ...problemResponses(400, 401, 403, 404, 415, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')

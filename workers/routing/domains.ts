@@ -6,7 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { brands, domains } from '../../d1/schema'
-import { problemResponses } from '../api/schemas'
+import { json, jsonBody, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
@@ -67,7 +67,7 @@ export function registerDomainRoutes(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: 'One attached hostname',
       request: { params: HostnameParam },
-      responses: { 200: { description: 'The domain', content: { 'application/json': { schema: DomainSchema } } }, ...problemResponses(400, 401, 403, 404) },
+      responses: { 200: json('The domain', DomainSchema), ...problemResponses(400, 401, 403, 404) },
     }),
     async (c) => {
       const { hostname } = c.req.valid('param')
@@ -84,8 +84,8 @@ export function registerDomainRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Attach a hostname to a brand',
-      request: { body: { required: true, content: { 'application/json': { schema: DomainAttach } } } },
-      responses: { 201: { description: 'Attached', content: { 'application/json': { schema: DomainSchema } } }, ...problemResponses(400, 401, 403, 409, 415, 422) },
+      request: { body: jsonBody(DomainAttach) },
+      responses: { 201: json('Attached', DomainSchema), ...problemResponses(400, 401, 403, 409, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')

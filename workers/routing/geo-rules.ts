@@ -8,7 +8,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { and, asc, eq, gt, isNull, type SQL } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { brands, geoRules, originPools } from '../../d1/schema'
-import { problemResponses } from '../api/schemas'
+import { json, jsonBody, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
@@ -102,7 +102,7 @@ export function registerGeoRuleRoutes(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: 'One geo rule',
       request: { params: IdParam },
-      responses: { 200: { description: 'The rule', content: { 'application/json': { schema: GeoRuleSchema } } }, ...problemResponses(401, 403, 404) },
+      responses: { 200: json('The rule', GeoRuleSchema), ...problemResponses(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -119,8 +119,8 @@ export function registerGeoRuleRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Create a geo rule',
-      request: { body: { required: true, content: { 'application/json': { schema: GeoRuleCreate } } } },
-      responses: { 201: { description: 'Created', content: { 'application/json': { schema: GeoRuleSchema } } }, ...problemResponses(400, 401, 403, 409, 415, 422) },
+      request: { body: jsonBody(GeoRuleCreate) },
+      responses: { 201: json('Created', GeoRuleSchema), ...problemResponses(400, 401, 403, 409, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
@@ -140,8 +140,8 @@ export function registerGeoRuleRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Update a geo rule',
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: GeoRuleUpdate } } } },
-      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: GeoRuleSchema } } }, ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+      request: { params: IdParam, body: jsonBody(GeoRuleUpdate) },
+      responses: { 200: json('Updated', GeoRuleSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')

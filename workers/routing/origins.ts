@@ -5,7 +5,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { and, asc, desc, eq, lt, or } from 'drizzle-orm'
 import { originHealthChecks, originPools, origins } from '../../d1/schema'
-import { problemResponses } from '../api/schemas'
+import { json, jsonBody, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
@@ -56,8 +56,8 @@ export function registerOriginRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Add an origin to a pool (it starts up; probes take it down if it fails)',
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: OriginInput } } } },
-      responses: { 201: { description: 'Added', content: { 'application/json': { schema: OriginSchema } } }, ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+      request: { params: IdParam, body: jsonBody(OriginInput) },
+      responses: { 201: json('Added', OriginSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const { id: poolId } = c.req.valid('param')
@@ -82,7 +82,7 @@ export function registerOriginRoutes(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: 'One origin with its current health',
       request: { params: IdParam },
-      responses: { 200: { description: 'The origin', content: { 'application/json': { schema: OriginSchema } } }, ...problemResponses(401, 403, 404) },
+      responses: { 200: json('The origin', OriginSchema), ...problemResponses(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -99,8 +99,8 @@ export function registerOriginRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Change an origin; a new url restarts its probe counters',
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: OriginUpdate } } } },
-      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: OriginSchema } } }, ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+      request: { params: IdParam, body: jsonBody(OriginUpdate) },
+      responses: { 200: json('Updated', OriginSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')

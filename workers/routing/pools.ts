@@ -8,7 +8,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { and, asc, eq, gt, inArray } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { brands, geoRules, originHealthChecks, originPools, origins } from '../../d1/schema'
-import { problemResponses } from '../api/schemas'
+import { json, jsonBody, problemResponses } from '../api/schemas'
 import type { AppEnv } from '../edge/context'
 import { db } from '../lib/db'
 import { newId } from '../lib/ids'
@@ -124,7 +124,7 @@ export function registerPoolRoutes(app: OpenAPIHono<AppEnv>): void {
       security,
       summary: 'One origin pool with its origins',
       request: { params: IdParam },
-      responses: { 200: { description: 'The pool', content: { 'application/json': { schema: PoolSchema } } }, ...problemResponses(401, 403, 404) },
+      responses: { 200: json('The pool', PoolSchema), ...problemResponses(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -141,8 +141,8 @@ export function registerPoolRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Create an origin pool, optionally with its origins',
-      request: { body: { required: true, content: { 'application/json': { schema: PoolCreate } } } },
-      responses: { 201: { description: 'Created', content: { 'application/json': { schema: PoolSchema } } }, ...problemResponses(400, 401, 403, 409, 415, 422) },
+      request: { body: jsonBody(PoolCreate) },
+      responses: { 201: json('Created', PoolSchema), ...problemResponses(400, 401, 403, 409, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json')
@@ -182,8 +182,8 @@ export function registerPoolRoutes(app: OpenAPIHono<AppEnv>): void {
       tags,
       security,
       summary: 'Update an origin pool',
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: PoolUpdate } } } },
-      responses: { 200: { description: 'Updated', content: { 'application/json': { schema: PoolSchema } } }, ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+      request: { params: IdParam, body: jsonBody(PoolUpdate) },
+      responses: { 200: json('Updated', PoolSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid('param')

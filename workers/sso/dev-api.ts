@@ -13,7 +13,7 @@ import { ROLES } from '../edge/roles'
 import { createSurfaceApp } from '../edge/surface'
 import { timingSafeEqualText } from '../lib/encoding'
 import { newId } from '../lib/ids'
-import { problemResponses } from '../api/schemas'
+import { jsonBody, problemResponses } from '../api/schemas'
 import { signAccessToken } from './tokens'
 
 export const devApi = createSurfaceApp()
@@ -47,7 +47,7 @@ devApi.openapi(
     path: '/tokens',
     tags: ['dev'],
     summary: 'Mint a local access token (dev only)',
-    request: { body: { required: true, content: { 'application/json': { schema: MintRequest } } } },
+    request: { body: jsonBody(MintRequest) },
     responses: {
       201: {
         description: 'Token minted',
