@@ -12,8 +12,9 @@ import { and, eq, lt } from 'drizzle-orm'
 import { signingKeys } from '../../d1/schema'
 import type { Config } from '../config'
 import { db } from '../lib/db'
-import { base64url, fromBase64url, utf8 } from '../lib/encoding'
+import { utf8 } from '../lib/encoding'
 import { newId } from '../lib/ids'
+import { sealSecret, unsealSecret, type SecretBoxPurpose } from '../lib/secret-box'
 
 export const SIGNING_ALG = 'EdDSA'
 /** how long after retirement a key stays in the JWKS: longest token lifetime plus clock skew */
@@ -41,42 +42,18 @@ export interface RotationReport {
 
 type SigningKeyRow = typeof signingKeys.$inferSelect
 
-const wrappingKeys = new Map<string, Promise<CryptoKey>>()
 const privateKeys = new Map<string, Promise<CryptoKey>>()
 let jwksCache: { atMs: number; keys: PublicJwk[] } | undefined
 
-function wrappingKey(masterKey: string): Promise<CryptoKey> {
-  let key = wrappingKeys.get(masterKey)
-  if (!key) {
-    key = crypto.subtle
-      .importKey('raw', utf8(masterKey), 'HKDF', false, ['deriveKey'])
-      .then((base) =>
-        crypto.subtle.deriveKey(
-          { name: 'HKDF', hash: 'SHA-256', salt: utf8('fanz/signing-keys'), info: utf8('private-jwk-wrap/v1') },
-          base,
-          { name: 'AES-GCM', length: 256 },
-          false,
-          ['encrypt', 'decrypt'],
-        ),
-      )
-    wrappingKeys.set(masterKey, key)
-  }
-  return key
-}
+/** Private JWKs are sealed under their own derived key; the kid is the additional data. */
+const PRIVATE_JWK_WRAP: SecretBoxPurpose = { salt: 'fanz/signing-keys', info: 'private-jwk-wrap/v1' }
 
-async function seal(masterKey: string, kid: string, jwk: JWK): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12))
-  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(kid) }, await wrappingKey(masterKey), utf8(JSON.stringify(jwk)))
-  const out = new Uint8Array(12 + sealed.byteLength)
-  out.set(iv)
-  out.set(new Uint8Array(sealed), 12)
-  return base64url(out)
+function seal(masterKey: string, kid: string, jwk: JWK): Promise<string> {
+  return sealSecret(masterKey, PRIVATE_JWK_WRAP, kid, utf8(JSON.stringify(jwk)))
 }
 
 async function unseal(masterKey: string, kid: string, sealed: string): Promise<JWK> {
-  const bytes = fromBase64url(sealed)
-  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: utf8(kid) }, await wrappingKey(masterKey), bytes.slice(12))
-  return JSON.parse(new TextDecoder().decode(plain)) as JWK
+  return JSON.parse(new TextDecoder().decode(await unsealSecret(masterKey, PRIVATE_JWK_WRAP, kid, sealed))) as JWK
 }
 
 async function newKeyRow(config: Config, state: 'next' | 'active', nowMs: number): Promise<SigningKeyRow> {
