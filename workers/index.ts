@@ -8,6 +8,8 @@ import { runScheduled } from './jobs'
 import { handleQueueBatch } from './queues'
 
 export { AuditLog } from '../durable-objects/audit-log'
+export { UserSessions } from '../durable-objects/user-sessions'
+export { Throttle } from '../durable-objects/throttle'
 
 /**
  * Benchmark baseline (bench/): a bare Hono route in the same Worker on the same workerd, so the

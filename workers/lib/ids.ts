@@ -13,6 +13,9 @@ export const ID_PREFIXES = {
   signingKey: 'key',
   audit: 'aud',
   deadLetter: 'dlq',
+  session: 'ses',
+  refreshFamily: 'rtf',
+  emailToken: 'etk',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

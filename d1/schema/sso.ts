@@ -1,0 +1,48 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * FanzSSO accounts: one person, one account across all five brands (sso.md §1). The email is kept
+ * twice: `email_normalized` (trimmed, NFKC, lower-case) is the unique lookup key so `Ann@X.com` and
+ * `ann@x.com` can never be two accounts; `email` is what the person typed, for display and mail.
+ * `password_hash` is null for social-only accounts; it carries its own algorithm and parameters
+ * (`pbkdf2-sha256$<iterations>$<salt>$<hash>`, workers/sso/accounts/password.ts).
+ */
+export const users = sqliteTable(
+  'users',
+  {
+    /** `usr_` + ULID */
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    emailNormalized: text('email_normalized').notNull().unique(),
+    emailVerifiedAtMs: integer('email_verified_at_ms'),
+    passwordHash: text('password_hash'),
+    displayName: text('display_name').notNull(),
+    /** BCP 47 tag, e.g. `en` or `pt-BR` */
+    locale: text('locale').notNull().default('en'),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (t) => [index('users_status_idx').on(t.status)],
+)
+
+/**
+ * Single-use emailed tokens (verify an address, reset a password). Only the SHA-256 of the token is
+ * stored, so a database leak yields nothing usable; `used_at_ms` makes a second use detectable.
+ * No cascade on `user_id` (conventions.md §8: D1 ignores `PRAGMA foreign_keys=OFF` during rebuilds).
+ */
+export const emailTokens = sqliteTable(
+  'email_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    purpose: text('purpose', { enum: ['verify_email', 'reset_password'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    usedAtMs: integer('used_at_ms'),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('email_tokens_user_idx').on(t.userId, t.purpose)],
+)
