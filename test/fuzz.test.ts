@@ -300,8 +300,10 @@ function valid(schema: JsonSchema | undefined, depth = 0): fc.Arbitrary<unknown>
 
 function validString(s: JsonSchema): fc.Arbitrary<string> {
   const min = s.minLength ?? 0
-  const max = s.maxLength ?? 40
-  const fits = (v: string) => v.length >= min && v.length <= max
+  const max = s.maxLength ?? Math.max(min, 40)
+  // only declared bounds filter: a pattern may itself demand more than the default 40 characters,
+  // and filtering its every output away would make the generator spin forever
+  const fits = (v: string) => v.length >= min && (s.maxLength === undefined || v.length <= s.maxLength)
   // fc.emailAddress() follows RFC 5322 to the letter; validators (zod's included) accept a plainer subset
   if (s.format === 'email') return fc.stringMatching(/^[a-z0-9]{1,12}(?:\.[a-z0-9]{1,8})?@[a-z0-9]{1,12}\.(?:com|net|org|example)$/).filter(fits)
   if (s.format === 'uri' || s.format === 'url') return fc.webUrl().filter(fits)

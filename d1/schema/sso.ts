@@ -46,3 +46,24 @@ export const emailTokens = sqliteTable(
   },
   (t) => [index('email_tokens_user_idx').on(t.userId, t.purpose)],
 )
+
+/**
+ * The dev outbox: what the outbox mailer "sent" (workers/sso/mail/outbox.ts), so developers and
+ * tests can read verification and reset links without a mail provider. Written only when the
+ * outbox adapter is selected (ENVIRONMENT dev, or no MAIL_API_TOKEN outside production); read only
+ * through the dev-only `GET /api/sso/dev/outbox`. `to_normalized` is the lookup key, as for users.
+ */
+export const outboxMessages = sqliteTable(
+  'outbox_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    toAddress: text('to_address').notNull(),
+    toNormalized: text('to_normalized').notNull(),
+    fromAddress: text('from_address').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    htmlBody: text('html_body').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [index('outbox_messages_to_idx').on(t.toNormalized, t.id)],
+)

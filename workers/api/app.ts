@@ -8,6 +8,7 @@ import { complianceApi } from '../compliance/api'
 import { ProblemError } from '../edge/problem'
 import { createSurfaceApp } from '../edge/surface'
 import { routingApi } from '../routing/api'
+import { ssoApi } from '../sso/accounts/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
 import { edgeInfoApi } from './edge-info'
@@ -30,6 +31,7 @@ apiApp.use(
 apiApp.route('/api/routing', routingApi)
 apiApp.route('/api/compliance', complianceApi)
 apiApp.route('/api/dev', devApi)
+apiApp.route('/api/sso', ssoApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
