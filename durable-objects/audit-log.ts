@@ -8,6 +8,7 @@
  * @module
  */
 import { DurableObject } from 'cloudflare:workers'
+import { migrateSql } from './sql-migrations'
 import { canonicalJson } from '../workers/lib/canonical-json'
 import { sha256Hex } from '../workers/lib/encoding'
 import { newId } from '../workers/lib/ids'
@@ -106,20 +107,9 @@ function toEntry(row: Row): AuditEntry {
 export class AuditLog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    ctx.blockConcurrencyWhile(async () => this.#migrate())
+    ctx.blockConcurrencyWhile(async () => migrateSql(ctx.storage, MIGRATIONS))
   }
 
-  #migrate(): void {
-    const sql = this.ctx.storage.sql
-    sql.exec('CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY)')
-    const applied = sql.exec<{ id: number }>('SELECT MAX(id) AS id FROM _migrations').one().id ?? -1
-    this.ctx.storage.transactionSync(() => {
-      for (let i = applied + 1; i < MIGRATIONS.length; i++) {
-        sql.exec(MIGRATIONS[i]!)
-        sql.exec('INSERT INTO _migrations (id) VALUES (?)', i)
-      }
-    })
-  }
 
   /** Appends entries in order, atomically; returns them with their sequence numbers and hashes. */
   append(inputs: AuditInput[]): AuditEntry[] {

@@ -23,6 +23,7 @@
  * @module
  */
 import { DurableObject } from 'cloudflare:workers'
+import { migrateSql } from './sql-migrations'
 
 export const FREE_FAILURES = 5
 export const BASE_DELAY_S = 1
@@ -68,20 +69,9 @@ function hasCeiling(key: string): boolean {
 export class Throttle extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    ctx.blockConcurrencyWhile(async () => this.#migrate())
+    ctx.blockConcurrencyWhile(async () => migrateSql(ctx.storage, MIGRATIONS))
   }
 
-  #migrate(): void {
-    const sql = this.ctx.storage.sql
-    sql.exec('CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY)')
-    const applied = sql.exec<{ id: number | null }>('SELECT MAX(id) AS id FROM _migrations').one().id ?? -1
-    this.ctx.storage.transactionSync(() => {
-      for (let i = applied + 1; i < MIGRATIONS.length; i++) {
-        sql.exec(MIGRATIONS[i]!)
-        sql.exec('INSERT INTO _migrations (id) VALUES (?)', i)
-      }
-    })
-  }
 
   #row(): Row | undefined {
     return this.ctx.storage.sql.exec<Row>('SELECT key, failures, last_failure_at_ms, locked_until_ms FROM state WHERE id = 1').toArray()[0]

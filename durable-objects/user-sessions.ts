@@ -26,6 +26,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { DurableObject } from 'cloudflare:workers'
+import { migrateSql } from './sql-migrations'
 import { base64url, fromBase64url, randomToken, sha256Hex, utf8 } from '../workers/lib/encoding'
 import { isId, newId } from '../workers/lib/ids'
 
@@ -287,20 +288,9 @@ function unwrapSuccessor(presented: string, wrapped: string): string {
 export class UserSessions extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    ctx.blockConcurrencyWhile(async () => this.#migrate())
+    ctx.blockConcurrencyWhile(async () => migrateSql(ctx.storage, MIGRATIONS))
   }
 
-  #migrate(): void {
-    const sql = this.ctx.storage.sql
-    sql.exec('CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY)')
-    const applied = sql.exec<{ id: number | null }>('SELECT MAX(id) AS id FROM _migrations').one().id ?? -1
-    this.ctx.storage.transactionSync(() => {
-      for (let i = applied + 1; i < MIGRATIONS.length; i++) {
-        sql.exec(MIGRATIONS[i]!)
-        sql.exec('INSERT INTO _migrations (id) VALUES (?)', i)
-      }
-    })
-  }
 
   /** Opens a session with a new refresh-token family (generation 1). */
   async createSession(input: CreateSessionInput): Promise<CreateSessionResult> {
