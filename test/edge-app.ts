@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
-import { createMiddleware } from 'hono/factory'
-import { getConfig } from '../workers/config'
 import { authenticate } from '../workers/edge/auth'
+import { withConfig } from '../workers/edge/config'
 import type { AppEnv } from '../workers/edge/context'
 import { geo } from '../workers/edge/geo'
 import { resolveHost } from '../workers/edge/host'
@@ -15,10 +14,7 @@ import { onError } from '../workers/edge/surface'
 export function edgeEcho() {
   const app = new Hono<AppEnv>()
   app.use(
-    createMiddleware<AppEnv>(async (c, next) => {
-      c.set('config', getConfig(c.env))
-      await next()
-    }),
+    withConfig,
     resolveHost,
     geo,
     jurisdiction,

@@ -9,14 +9,14 @@
  * @module
  */
 import { Hono } from 'hono'
-import { createMiddleware } from 'hono/factory'
 import { apiApp } from './api/app'
-import { getConfig } from './config'
 import { authenticate } from './edge/auth'
+import { withConfig } from './edge/config'
 import type { AppEnv } from './edge/context'
 import { geo } from './edge/geo'
 import { resolveHost } from './edge/host'
 import { jurisdiction } from './edge/jurisdiction'
+import { isApiPath } from './edge/paths'
 import { requestLogger } from './edge/logger'
 import { requestId } from './edge/request-id'
 import { httpsRedirect, securityHeaders } from './edge/security-headers'
@@ -28,19 +28,13 @@ import { platformApp } from './site/platform'
 import { siteApp } from './site/app'
 import { ssoApp } from './sso/app'
 
-const withConfig = createMiddleware<AppEnv>(async (c, next) => {
-  c.set('config', getConfig(c.env))
-  await next()
-})
-
 export const app = new Hono<AppEnv>()
 
 app.use(requestId, withConfig, recordAnalytics, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate)
 
 // proxyToOriginPool acts on brand paths outside /api only: 451 for blocked visitors, origin pools first
 app.all('*', proxyToOriginPool, async (c) => {
-  const path = c.req.path
-  if (path === '/api' || path.startsWith('/api/')) return dispatch(c, apiApp)
+  if (isApiPath(c.req.path)) return dispatch(c, apiApp)
   switch (c.var.surface) {
     case 'brand':
       return dispatch(c, siteApp)

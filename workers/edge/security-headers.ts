@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { NONCE, secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './context'
+import { isJsonApiPath } from './paths'
 
 const ssoOrigin = (c: Context) => (c.var as AppEnv['Variables']).config.issuer
 
@@ -62,11 +63,6 @@ function apiHeaders(headers: Headers, production: boolean): void {
   headers.set('referrer-policy', 'same-origin')
   headers.set('cross-origin-resource-policy', 'same-origin')
   if (production) headers.set('strict-transport-security', HSTS_VALUE)
-}
-
-/** `/api/*` except the HTML docs page. */
-export function isJsonApiPath(path: string): boolean {
-  return path.startsWith('/api/') && path !== '/api/docs'
 }
 
 export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {

@@ -9,6 +9,7 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../edge/context'
 import { log } from '../edge/logger'
+import { isApiPath } from '../edge/paths'
 import { ProblemError } from '../edge/problem'
 import { choosePool, orderOrigins } from './select'
 import { getSnapshot, type OriginView, type PoolView } from './snapshot'
@@ -60,13 +61,14 @@ async function fetchWithHeadTimeout(url: string, init: RequestInit, timeoutMs: n
   }
 }
 
-/** Re-wrap the upstream response (its headers are immutable) so the edge can add its own. */
-function relay(res: Response, origin: OriginView, requestId: string): Response {
-  const out = new Response(res.body, res)
+/**
+ * Re-issued through the edge context: the upstream headers are immutable, and headers the edge
+ * prepared earlier (request id, ...) are merged in the same way as for surface responses.
+ */
+function relay(c: Context<AppEnv>, res: Response, origin: OriginView): Response {
+  const out = c.newResponse(res.body, res)
   stripHopByHop(out.headers)
   out.headers.set(ORIGIN_HEADER, origin.id)
-  // headers the edge prepared before this point are not merged into a returned Response: say it here
-  out.headers.set('x-request-id', requestId)
   return out
 }
 
@@ -90,7 +92,7 @@ async function forward(c: Context<AppEnv>, pool: PoolView): Promise<Response> {
     const isLast = i === attempts.length - 1
     try {
       const res = await fetchWithHeadTimeout(upstreamUrl(origin.url, url), { method, headers, body, redirect: 'manual' }, pool.timeoutMs)
-      if (res.status < 500 || isLast) return relay(res, origin, c.var.requestId)
+      if (res.status < 500 || isLast) return relay(c, res, origin)
       await res.body?.cancel()
       log('warn', c.var.config.logLevel, 'origin_failover', { request_id: c.var.requestId, pool_id: pool.id, origin_id: origin.id, status: res.status })
     } catch (err) {
@@ -98,10 +100,6 @@ async function forward(c: Context<AppEnv>, pool: PoolView): Promise<Response> {
     }
   }
   throw new ProblemError('UPSTREAM_ERROR', { detail: `no origin of pool ${pool.name} answered` })
-}
-
-function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/')
 }
 
 /** A browser navigation: the site can answer it with a page of its own. */
