@@ -51,7 +51,7 @@ describe('user sessions', () => {
     const [listed, ...rest] = await stub.listSessions({ nowMs: T0 + 1000 })
     expect(rest).toEqual([])
     expect(listed).toEqual({
-      sessionId: created.sessionId, clientId: 'boyfanz', device: 'Firefox on macOS', ip: '203.0.113.7', country: 'US',
+      sessionId: created.sessionId, clientId: 'boyfanz', parentId: null, device: 'Firefox on macOS', ip: '203.0.113.7', country: 'US',
       amr: ['pwd', 'otp', 'mfa'], authTimeS: Math.floor(T0 / 1000), createdAtMs: T0, lastSeenAtMs: T0,
       expiresAtMs: T0 + 30 * DAY, idleExpiresAtMs: T0 + 14 * DAY,
     })
@@ -70,8 +70,8 @@ describe('user sessions', () => {
       [a.sessionId, T0 + 5 * DAY],
     ])
 
-    expect(await stub.revokeSession(a.sessionId, 'user_logout', { nowMs: T0 + 6 * DAY })).toEqual({ ok: true, sessionId: a.sessionId, clientId: 'boyfanz', alreadyRevoked: false })
-    expect(await stub.revokeSession(a.sessionId, 'admin', { nowMs: T0 + 7 * DAY })).toEqual({ ok: true, sessionId: a.sessionId, clientId: 'boyfanz', alreadyRevoked: true })
+    expect(await stub.revokeSession(a.sessionId, 'user_logout', { nowMs: T0 + 6 * DAY })).toEqual({ ok: true, sessionId: a.sessionId, clientId: 'boyfanz', alreadyRevoked: false, revoked: [{ sessionId: a.sessionId, clientId: 'boyfanz', parentId: null }] })
+    expect(await stub.revokeSession(a.sessionId, 'admin', { nowMs: T0 + 7 * DAY })).toEqual({ ok: true, sessionId: a.sessionId, clientId: 'boyfanz', alreadyRevoked: true, revoked: [] })
     expect((await stub.listSessions({ nowMs: T0 + 6 * DAY })).map((s) => s.sessionId)).toEqual([b.sessionId])
     expect(await stub.touch(a.sessionId, { nowMs: T0 + 6 * DAY })).toEqual({ ok: false, code: 'session_revoked' })
     expect(await stub.rotate(a.refreshToken, { nowMs: T0 + 6 * DAY })).toEqual({ ok: false, code: 'session_revoked' })
@@ -90,7 +90,7 @@ describe('user sessions', () => {
     await stub.revokeSession(c.sessionId, 'user_logout', { nowMs: T0 + 3 })
 
     const result = await stub.revokeAll('sign_out_everywhere', { nowMs: T0 + 10 })
-    expect(result).toEqual({ ok: true, revoked: [{ sessionId: a.sessionId, clientId: 'boyfanz' }, { sessionId: b.sessionId, clientId: 'pupfanz' }] })
+    expect(result).toEqual({ ok: true, revoked: [{ sessionId: a.sessionId, clientId: 'boyfanz', parentId: null }, { sessionId: b.sessionId, clientId: 'pupfanz', parentId: null }] })
     expect(await stub.listSessions({ nowMs: T0 + 10 })).toEqual([])
     for (const s of [a, b]) expect(await stub.rotate(s.refreshToken, { nowMs: T0 + 11 })).toEqual({ ok: false, code: 'session_revoked' })
     expect(await stub.revokeAll('sign_out_everywhere', { nowMs: T0 + 12 })).toEqual({ ok: true, revoked: [] })
@@ -132,7 +132,7 @@ describe('user sessions', () => {
 
     // generation 1 is two behind: reuse, even inside the grace window
     expect(await stub.rotate(created.refreshToken, { nowMs: T0 + 2001 })).toEqual({
-      ok: false, code: 'refresh_token_reused', revoked: { sessionId: created.sessionId, clientId: 'girlfanz' },
+      ok: false, code: 'refresh_token_reused', revoked: { sessionId: created.sessionId, clientId: 'girlfanz', parentId: null },
     })
     // the newest token (held by whoever stole or kept the family) is dead too
     expect(await stub.rotate(g3.refreshToken, { nowMs: T0 + 2002 })).toEqual({ ok: false, code: 'session_revoked' })
@@ -165,7 +165,7 @@ describe('user sessions', () => {
     const g2 = await rotateOk(stub, created.refreshToken, T0 + 1000)
 
     expect(await stub.rotate(created.refreshToken, { nowMs: T0 + 1000 + 5001 })).toEqual({
-      ok: false, code: 'refresh_token_reused', revoked: { sessionId: created.sessionId, clientId: 'boyfanz' },
+      ok: false, code: 'refresh_token_reused', revoked: { sessionId: created.sessionId, clientId: 'boyfanz', parentId: null },
     })
     expect(await stub.rotate(g2.refreshToken, { nowMs: T0 + 7000 })).toEqual({ ok: false, code: 'session_revoked' })
   })

@@ -76,6 +76,8 @@ export interface CreateSessionInput {
   absoluteTtlMs?: number
   idleTimeoutMs?: number
   refreshGraceMs?: number
+  /** the IdP session this client session was authorised by (revoked with it) */
+  parentId?: string
   /** clock override (see module doc) */
   nowMs?: number
 }
@@ -89,6 +91,8 @@ export type CreateSessionResult =
 export interface SessionInfo {
   sessionId: string
   clientId: string
+  /** the IdP session that authorised this one, null for IdP sessions themselves */
+  parentId: string | null
   device: string
   ip: string | null
   country: string | null
@@ -133,10 +137,19 @@ export type TouchResult =
 export interface RevokedSession {
   sessionId: string
   clientId: string
+  /** the IdP session that authorised it (OIDC `sid` for back-channel logout), null for IdP sessions */
+  parentId: string | null
 }
 
 export type RevokeResult =
-  | { ok: true; sessionId: string; clientId: string; alreadyRevoked: boolean }
+  | {
+      ok: true
+      sessionId: string
+      clientId: string
+      alreadyRevoked: boolean
+      /** every session this call ended: the session itself and the client sessions it authorised */
+      revoked: RevokedSession[]
+    }
   | { ok: false; code: 'not_found' }
   | InvalidRequest
 
@@ -156,6 +169,65 @@ export type IntrospectResult =
       authTimeS: number
     }
   | { active: false }
+
+/** Authorization codes live one minute (RFC 6749 §4.1.2 recommends at most ten). */
+export const AUTH_CODE_TTL_MS = 60 * SECOND
+const AUTH_CODE_RE = /^ac_[A-Za-z0-9_-]{43}$/
+const PKCE_VERIFIER_RE = /^[A-Za-z0-9._~-]{43,128}$/
+
+export interface IssueCodeInput {
+  clientId: string
+  redirectUri: string
+  /** S256 challenge (the provider refuses `plain` before it gets here) */
+  codeChallenge: string
+  scope: string
+  nonce?: string | null
+  idpSessionId: string
+  nowMs?: number
+}
+
+export type IssueCodeResult = { ok: true; code: string; expiresAtMs: number } | { ok: false; code: 'session_inactive' } | InvalidRequest
+
+export interface RedeemCodeInput {
+  clientId: string
+  redirectUri: string
+  codeVerifier: string
+  device: string
+  ip?: string | null
+  country?: string | null
+  nowMs?: number
+}
+
+export type RedeemCodeResult =
+  | {
+      ok: true
+      /** the client session opened by this exchange */
+      sessionId: string
+      /** the IdP session (OIDC `sid`) */
+      idpSessionId: string
+      refreshToken: string
+      expiresAtMs: number
+      scope: string
+      nonce: string | null
+      amr: string[]
+      authTimeS: number
+    }
+  | { ok: false; code: 'invalid_grant'; reason: string; revoked?: RevokedSession[] }
+  | InvalidRequest
+
+type CodeRow = {
+  code_hash: string
+  client_id: string
+  redirect_uri: string
+  code_challenge: string
+  scope: string
+  nonce: string | null
+  idp_session_id: string
+  created_at_ms: number
+  expires_at_ms: number
+  used_at_ms: number | null
+  issued_session_id: string | null
+}
 
 const MIGRATIONS = [
   `CREATE TABLE sessions (
@@ -190,6 +262,24 @@ const MIGRATIONS = [
      successor_wrapped TEXT,
      UNIQUE (family_id, generation)
    );`,
+  // v2: OIDC. A client session (a brand's) hangs off the IdP session that authorised it, so ending
+  // the IdP session ends every brand session it spawned; authorization codes live here too, so
+  // redeeming one and revoking what it issued are one transaction.
+  `ALTER TABLE sessions ADD COLUMN parent_id TEXT;
+   CREATE INDEX sessions_parent_idx ON sessions (parent_id);
+   CREATE TABLE auth_codes (
+     code_hash TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     redirect_uri TEXT NOT NULL,
+     code_challenge TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     nonce TEXT,
+     idp_session_id TEXT NOT NULL REFERENCES sessions(id),
+     created_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL,
+     used_at_ms INTEGER,
+     issued_session_id TEXT
+   );`,
 ]
 
 type SessionRow = {
@@ -206,6 +296,7 @@ type SessionRow = {
   idle_timeout_ms: number
   revoked_at_ms: number | null
   revoke_reason: string | null
+  parent_id: string | null
 }
 
 type FamilyRow = { id: string; session_id: string; generation: number; grace_ms: number; revoked_at_ms: number | null }
@@ -231,6 +322,7 @@ function toInfo(row: SessionRow): SessionInfo {
   return {
     sessionId: row.id,
     clientId: row.client_id,
+    parentId: row.parent_id,
     device: row.device,
     ip: row.ip,
     country: row.country,
@@ -315,23 +407,139 @@ export class UserSessions extends DurableObject<Env> {
     if (!isDuration(absoluteTtlMs, LIMITS.absoluteTtlMs)) return invalid(`absoluteTtlMs must be 1-${LIMITS.absoluteTtlMs} ms`)
     if (!isDuration(idleTimeoutMs, LIMITS.idleTimeoutMs)) return invalid(`idleTimeoutMs must be 1-${LIMITS.idleTimeoutMs} ms`)
     if (!(graceMs === 0 || isDuration(graceMs, LIMITS.refreshGraceMs))) return invalid(`refreshGraceMs must be 0-${LIMITS.refreshGraceMs} ms`)
+    const parentId = input.parentId ?? null
+    if (parentId !== null && (typeof parentId !== 'string' || !isId('session', parentId))) return invalid('parentId must be a session id')
 
     const sessionId = newId('session', now)
     const familyId = newId('refreshFamily', now)
     const refreshToken = mintRefreshToken()
     const expiresAtMs = now + absoluteTtlMs
     const sql = this.ctx.storage.sql
-    this.ctx.storage.transactionSync(() => {
-      sql.exec(
-        `INSERT INTO sessions (id, client_id, device, ip, country, amr, auth_time_s, created_at_ms, last_seen_at_ms, expires_at_ms, idle_timeout_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        sessionId, input.clientId, input.device, ip, country, JSON.stringify(input.amr), input.authTimeS, now, now, expiresAtMs, idleTimeoutMs,
-      )
-      sql.exec('INSERT INTO refresh_families (id, session_id, generation, grace_ms) VALUES (?, ?, 1, ?)', familyId, sessionId, graceMs)
-      sql.exec('INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at_ms) VALUES (?, ?, 1, ?)', sha256Hex(refreshToken), familyId, now)
+    const result = this.ctx.storage.transactionSync((): CreateSessionResult => {
+      if (parentId !== null) {
+        const parent = sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', parentId).toArray()[0]
+        if (!parent || sessionState(parent, now) !== 'active') return invalid('parentId must be an active session of this user')
+      }
+      this.#insertSession({ sessionId, familyId, refreshToken, clientId: input.clientId, device: input.device, ip, country, amr: input.amr, authTimeS: input.authTimeS, now, expiresAtMs, idleTimeoutMs, graceMs, parentId })
+      return { ok: true, sessionId, familyId, refreshToken, expiresAtMs }
     })
-    await this.#schedulePurge()
-    return { ok: true, sessionId, familyId, refreshToken, expiresAtMs }
+    if (result.ok) await this.#schedulePurge()
+    return result
+  }
+
+  /**
+   * Issues a single-use authorization code (60 s) for a client, bound to the IdP session that
+   * authenticated the user, the redirect URI and the PKCE challenge (RFC 6749 §4.1.2, RFC 7636).
+   */
+  issueCode(input: IssueCodeInput): IssueCodeResult {
+    if (typeof input !== 'object' || input === null) return invalid('input must be an object')
+    const now = clock(input.nowMs)
+    if (now === null) return invalid('nowMs must be a non-negative integer')
+    if (typeof input.clientId !== 'string' || !CLIENT_ID_RE.test(input.clientId)) return invalid('clientId must be 1-128 characters of [A-Za-z0-9._:-]')
+    if (typeof input.idpSessionId !== 'string' || !isId('session', input.idpSessionId)) return invalid('idpSessionId must be a session id')
+    for (const [name, value, max] of [['redirectUri', input.redirectUri, 2048], ['codeChallenge', input.codeChallenge, 128], ['scope', input.scope, 1024]] as const) {
+      if (typeof value !== 'string' || value.length === 0 || value.length > max) return invalid(`${name} must be 1-${max} characters`)
+    }
+    const nonce = input.nonce ?? null
+    if (nonce !== null && (typeof nonce !== 'string' || nonce.length > 512)) return invalid('nonce must be at most 512 characters')
+    const sql = this.ctx.storage.sql
+    return this.ctx.storage.transactionSync((): IssueCodeResult => {
+      const idp = sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', input.idpSessionId).toArray()[0]
+      if (!idp || sessionState(idp, now) !== 'active') return { ok: false, code: 'session_inactive' }
+      const code = `ac_${randomToken(32)}`
+      sql.exec(
+        `INSERT INTO auth_codes (code_hash, client_id, redirect_uri, code_challenge, scope, nonce, idp_session_id, created_at_ms, expires_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        sha256Hex(code), input.clientId, input.redirectUri, input.codeChallenge, input.scope, nonce, idp.id, now, now + AUTH_CODE_TTL_MS,
+      )
+      sql.exec('UPDATE sessions SET last_seen_at_ms = MAX(last_seen_at_ms, ?) WHERE id = ?', now, idp.id)
+      return { ok: true, code, expiresAtMs: now + AUTH_CODE_TTL_MS }
+    })
+  }
+
+  /**
+   * Redeems an authorization code: checks client, redirect URI and PKCE verifier, then opens the
+   * client's session (a child of the IdP session) with its first refresh token. A second redemption
+   * is refused and revokes the session the first one opened (RFC 6749 §4.1.2, §10.5).
+   */
+  async redeemCode(code: string, input: RedeemCodeInput): Promise<RedeemCodeResult> {
+    if (typeof input !== 'object' || input === null) return invalid('input must be an object')
+    const now = clock(input.nowMs)
+    if (now === null) return invalid('nowMs must be a non-negative integer')
+    if (typeof code !== 'string' || !AUTH_CODE_RE.test(code)) return { ok: false, code: 'invalid_grant', reason: 'unknown code' }
+    if (typeof input.clientId !== 'string' || typeof input.redirectUri !== 'string' || typeof input.codeVerifier !== 'string') {
+      return invalid('clientId, redirectUri and codeVerifier must be strings')
+    }
+    if (typeof input.device !== 'string' || input.device.length > 256) return invalid('device must be a string of at most 256 characters')
+    const sql = this.ctx.storage.sql
+    const result = this.ctx.storage.transactionSync((): RedeemCodeResult => {
+      const row = sql.exec<CodeRow>('SELECT * FROM auth_codes WHERE code_hash = ?', sha256Hex(code)).toArray()[0]
+      if (!row) return { ok: false, code: 'invalid_grant', reason: 'unknown code' }
+      if (row.used_at_ms !== null) {
+        const revoked = row.issued_session_id ? this.#revoke(row.issued_session_id, 'authorization_code_reused', now) : []
+        return { ok: false, code: 'invalid_grant', reason: 'code already used', revoked }
+      }
+      // burn it whatever happens next: a code that failed once must not be tried again
+      sql.exec('UPDATE auth_codes SET used_at_ms = ? WHERE code_hash = ?', now, row.code_hash)
+      if (now >= row.expires_at_ms) return { ok: false, code: 'invalid_grant', reason: 'code expired' }
+      if (row.client_id !== input.clientId) return { ok: false, code: 'invalid_grant', reason: 'code was issued to another client' }
+      if (row.redirect_uri !== input.redirectUri) return { ok: false, code: 'invalid_grant', reason: 'redirect_uri differs from the authorization request' }
+      if (!PKCE_VERIFIER_RE.test(input.codeVerifier) || base64url(sha256(utf8(input.codeVerifier))) !== row.code_challenge) {
+        return { ok: false, code: 'invalid_grant', reason: 'code_verifier does not match the code_challenge' }
+      }
+      const idp = sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', row.idp_session_id).toArray()[0]
+      if (!idp || sessionState(idp, now) !== 'active') return { ok: false, code: 'invalid_grant', reason: 'the sign-in session has ended' }
+      const sessionId = newId('session', now)
+      const familyId = newId('refreshFamily', now)
+      const refreshToken = mintRefreshToken()
+      const expiresAtMs = Math.min(idp.expires_at_ms, now + SESSION_DEFAULTS.absoluteTtlMs)
+      const amr = JSON.parse(idp.amr) as string[]
+      this.#insertSession({
+        sessionId, familyId, refreshToken, clientId: row.client_id, device: input.device, ip: input.ip ?? null, country: input.country ?? null,
+        amr, authTimeS: idp.auth_time_s, now, expiresAtMs, idleTimeoutMs: SESSION_DEFAULTS.idleTimeoutMs, graceMs: SESSION_DEFAULTS.refreshGraceMs, parentId: idp.id,
+      })
+      sql.exec('UPDATE auth_codes SET issued_session_id = ? WHERE code_hash = ?', sessionId, row.code_hash)
+      return {
+        ok: true, sessionId, idpSessionId: idp.id, refreshToken, expiresAtMs, scope: row.scope, nonce: row.nonce, amr, authTimeS: idp.auth_time_s,
+      }
+    })
+    if (result.ok) await this.#schedulePurge()
+    return result
+  }
+
+  /**
+   * Step-up: the user authenticated again on this (IdP) session; its methods become the union of
+   * the old and new ones and `auth_time` moves to now. Client sessions see it on their next refresh.
+   */
+  elevate(sessionId: string, input: { amr: string[]; authTimeS: number; nowMs?: number }): TouchResult {
+    const now = clock(input?.nowMs)
+    if (now === null) return invalid('nowMs must be a non-negative integer')
+    if (typeof sessionId !== 'string' || !isId('session', sessionId)) return invalid('sessionId must be a session id')
+    if (!Array.isArray(input.amr) || input.amr.length === 0 || input.amr.length > 10 || !input.amr.every((m) => typeof m === 'string' && AMR_RE.test(m))) {
+      return invalid('amr must be 1-10 method names of [a-z0-9_]')
+    }
+    if (!Number.isSafeInteger(input.authTimeS) || input.authTimeS <= 0 || input.authTimeS * 1000 > now + 60 * SECOND) return invalid('authTimeS must be epoch seconds, not in the future')
+    const sql = this.ctx.storage.sql
+    return this.ctx.storage.transactionSync((): TouchResult => {
+      const session = sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', sessionId).toArray()[0]
+      if (!session) return { ok: false, code: 'not_found' }
+      const state = sessionState(session, now)
+      if (state !== 'active') return { ok: false, code: state === 'revoked' ? 'session_revoked' : 'session_expired' }
+      const amr = [...new Set([...(JSON.parse(session.amr) as string[]), ...input.amr])].slice(0, 10)
+      const lastSeenAtMs = Math.max(session.last_seen_at_ms, now)
+      sql.exec('UPDATE sessions SET amr = ?, auth_time_s = MAX(auth_time_s, ?), last_seen_at_ms = ? WHERE id = ?', JSON.stringify(amr), input.authTimeS, lastSeenAtMs, sessionId)
+      // client sessions authorised by this one carry the same authentication forward
+      sql.exec('UPDATE sessions SET amr = ?, auth_time_s = MAX(auth_time_s, ?) WHERE parent_id = ? AND revoked_at_ms IS NULL', JSON.stringify(amr), input.authTimeS, sessionId)
+      return { ok: true, sessionId, lastSeenAtMs, idleExpiresAtMs: Math.min(session.expires_at_ms, lastSeenAtMs + session.idle_timeout_ms) }
+    })
+  }
+
+  /** One session's details (active or not), for callers that hold its id. */
+  getSession(sessionId: string, options: { nowMs?: number } = {}): ({ state: SessionState } & SessionInfo) | null {
+    const now = clock(options?.nowMs) ?? Date.now()
+    if (typeof sessionId !== 'string' || !isId('session', sessionId)) return null
+    const row = this.ctx.storage.sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', sessionId).toArray()[0]
+    return row ? { state: sessionState(row, now), ...toInfo(row) } : null
   }
 
   /** Exchanges a refresh token for its successor (see module doc for the generation rules). */
@@ -390,7 +598,7 @@ export class UserSessions extends DurableObject<Env> {
 
       // Older than the previous generation, or the previous one after its window: the token leaked.
       this.#revoke(session.id, 'refresh_token_reused', now)
-      return { ok: false, code: 'refresh_token_reused', revoked: { sessionId: session.id, clientId: session.client_id } }
+      return { ok: false, code: 'refresh_token_reused', revoked: { sessionId: session.id, clientId: session.client_id, parentId: session.parent_id } }
     })
     if (!result.ok && result.code === 'refresh_token_reused') await this.#schedulePurge()
     return result
@@ -438,9 +646,9 @@ export class UserSessions extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): RevokeResult => {
       const session = sql.exec<SessionRow>('SELECT * FROM sessions WHERE id = ?', sessionId).toArray()[0]
       if (!session) return { ok: false, code: 'not_found' }
-      if (session.revoked_at_ms !== null) return { ok: true, sessionId, clientId: session.client_id, alreadyRevoked: true }
-      this.#revoke(sessionId, reason, now)
-      return { ok: true, sessionId, clientId: session.client_id, alreadyRevoked: false }
+      if (session.revoked_at_ms !== null) return { ok: true, sessionId, clientId: session.client_id, alreadyRevoked: true, revoked: [] }
+      const revoked = this.#revoke(sessionId, reason, now)
+      return { ok: true, sessionId, clientId: session.client_id, alreadyRevoked: false, revoked }
     })
     if (result.ok && !result.alreadyRevoked) await this.#schedulePurge()
     return result
@@ -459,7 +667,7 @@ export class UserSessions extends DurableObject<Env> {
       const rows = sql.exec<SessionRow>('SELECT * FROM sessions WHERE revoked_at_ms IS NULL ORDER BY created_at_ms, id').toArray()
       const active = rows.filter((row) => sessionState(row, now) === 'active')
       for (const row of active) this.#revoke(row.id, reason, now)
-      return active.map((row) => ({ sessionId: row.id, clientId: row.client_id }))
+      return active.map((row) => ({ sessionId: row.id, clientId: row.client_id, parentId: row.parent_id }))
     })
     if (revoked.length) await this.#schedulePurge()
     return { ok: true, revoked }
@@ -496,11 +704,27 @@ export class UserSessions extends DurableObject<Env> {
     const sql = this.ctx.storage.sql
     const doomed = `SELECT id FROM sessions WHERE ${PURGE_AT_SQL} <= ?`
     this.ctx.storage.transactionSync(() => {
+      sql.exec('DELETE FROM auth_codes WHERE expires_at_ms + ? <= ?', PURGE_AFTER_MS, now)
+      sql.exec(`DELETE FROM auth_codes WHERE idp_session_id IN (${doomed})`, now)
       sql.exec(`DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE session_id IN (${doomed}))`, now)
       sql.exec(`DELETE FROM refresh_families WHERE session_id IN (${doomed})`, now)
       sql.exec(`DELETE FROM sessions WHERE id IN (${doomed})`, now)
     })
     await this.#schedulePurge(true)
+  }
+
+  #insertSession(row: {
+    sessionId: string; familyId: string; refreshToken: string; clientId: string; device: string; ip: string | null; country: string | null
+    amr: string[]; authTimeS: number; now: number; expiresAtMs: number; idleTimeoutMs: number; graceMs: number; parentId: string | null
+  }): void {
+    const sql = this.ctx.storage.sql
+    sql.exec(
+      `INSERT INTO sessions (id, client_id, device, ip, country, amr, auth_time_s, created_at_ms, last_seen_at_ms, expires_at_ms, idle_timeout_ms, parent_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.sessionId, row.clientId, row.device, row.ip, row.country, JSON.stringify(row.amr), row.authTimeS, row.now, row.now, row.expiresAtMs, row.idleTimeoutMs, row.parentId,
+    )
+    sql.exec('INSERT INTO refresh_families (id, session_id, generation, grace_ms) VALUES (?, ?, 1, ?)', row.familyId, row.sessionId, row.graceMs)
+    sql.exec('INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at_ms) VALUES (?, ?, 1, ?)', sha256Hex(row.refreshToken), row.familyId, row.now)
   }
 
   /** Token row by hash with its family and session, or undefined. */
@@ -513,12 +737,24 @@ export class UserSessions extends DurableObject<Env> {
     return { token, family, session }
   }
 
-  /** Marks a session and its family revoked and drops every wrapped successor (call inside a transaction). */
-  #revoke(sessionId: string, reason: string, now: number): void {
+  /**
+   * Marks a session, its family and every still-active client session it authorised revoked, and
+   * drops their wrapped successors (call inside a transaction). Returns what it ended.
+   */
+  #revoke(sessionId: string, reason: string, now: number): RevokedSession[] {
     const sql = this.ctx.storage.sql
-    sql.exec('UPDATE sessions SET revoked_at_ms = ?, revoke_reason = ? WHERE id = ? AND revoked_at_ms IS NULL', now, reason, sessionId)
-    sql.exec('UPDATE refresh_families SET revoked_at_ms = ?, revoke_reason = ? WHERE session_id = ? AND revoked_at_ms IS NULL', now, reason, sessionId)
-    sql.exec('UPDATE refresh_tokens SET successor_wrapped = NULL WHERE family_id IN (SELECT id FROM refresh_families WHERE session_id = ?)', sessionId)
+    const doomed = sql
+      .exec<{ id: string; client_id: string; parent_id: string | null }>(
+        'SELECT id, client_id, parent_id FROM sessions WHERE (id = ? OR parent_id = ?) AND revoked_at_ms IS NULL ORDER BY id = ? DESC, created_at_ms, id',
+        sessionId, sessionId, sessionId,
+      )
+      .toArray()
+    for (const { id } of doomed) {
+      sql.exec('UPDATE sessions SET revoked_at_ms = ?, revoke_reason = ? WHERE id = ?', now, reason, id)
+      sql.exec('UPDATE refresh_families SET revoked_at_ms = ?, revoke_reason = ? WHERE session_id = ? AND revoked_at_ms IS NULL', now, reason, id)
+      sql.exec('UPDATE refresh_tokens SET successor_wrapped = NULL WHERE family_id IN (SELECT id FROM refresh_families WHERE session_id = ?)', id)
+    }
+    return doomed.map((row) => ({ sessionId: row.id, clientId: row.client_id, parentId: row.parent_id }))
   }
 
   /**

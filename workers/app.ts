@@ -17,6 +17,7 @@ import { geo } from './edge/geo'
 import { resolveHost } from './edge/host'
 import { jurisdiction } from './edge/jurisdiction'
 import { isApiPath } from './edge/paths'
+import { registerEdgeApp } from './lib/platform-fetch'
 import { requestLogger } from './edge/logger'
 import { requestId } from './edge/request-id'
 import { httpsRedirect, securityHeaders } from './edge/security-headers'
@@ -51,3 +52,4 @@ app.all('*', proxyToOriginPool, async (c) => {
 
 app.onError(onError)
 app.notFound(notFoundFor(app))
+registerEdgeApp(app)

@@ -19,7 +19,24 @@ export const users = sqliteTable(
     displayName: text('display_name').notNull(),
     /** BCP 47 tag, e.g. `en` or `pt-BR` */
     locale: text('locale').notNull().default('en'),
+    /** central avatar (https URL); brands may override it (profile_overrides) */
+    avatarUrl: text('avatar_url'),
     status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    /** why an operator disabled the account (shown to operators, audited) */
+    disabledReason: text('disabled_reason'),
+    /** result of the last age check (HubVault owns the evidence; this is only the outcome) */
+    ageVerifiedMethod: text('age_verified_method'),
+    ageVerifiedExpiresAtMs: integer('age_verified_expires_at_ms'),
+    /** E.164 phone for SMS codes, set only after a code sent to it was entered */
+    phoneE164: text('phone_e164'),
+    phoneVerifiedAtMs: integer('phone_verified_at_ms'),
+    /** TOTP secret sealed under SIGNING_MASTER_KEY (mfa/secret-box.ts); null = not enrolled */
+    totpSecretSealed: text('totp_secret_sealed'),
+    totpEnabledAtMs: integer('totp_enabled_at_ms'),
+    /** last accepted TOTP step: a code at or before it is a replay (RFC 6238 §5.2) */
+    totpLastStep: integer('totp_last_step'),
+    /** JSON array of SHA-256 hashes of unused recovery codes (mfa/recovery-codes.ts) */
+    recoveryCodesJson: text('recovery_codes_json'),
     createdAtMs: integer('created_at_ms').notNull(),
     updatedAtMs: integer('updated_at_ms').notNull(),
   },

@@ -1,16 +1,20 @@
 /**
- * Roles, least privilege first. A token lists the roles its subject holds; routes name the roles
- * they admit. `admin` is not a wildcard: every route that admits it says so.
+ * Roles, least privilege first. A token lists the roles its subject holds globally (`roles`) and
+ * per brand (`brand_roles`: brand slug -> roles); routes name the roles they admit. Neither `admin`
+ * nor `super_admin` is a wildcard: every route that admits one says so. What each role may do is
+ * written down once, in workers/sso/roles/permissions.ts.
  */
 export const ROLES = [
   'fan',
   'creator',
   'moderator',
+  'support',
+  'finance',
   'compliance_officer',
   'custodian',
-  'finance',
   'operator',
   'admin',
+  'super_admin',
   'service',
 ] as const
 

@@ -16,6 +16,10 @@ export const ID_PREFIXES = {
   session: 'ses',
   refreshFamily: 'rtf',
   emailToken: 'etk',
+  authRequest: 'arq',
+  serviceClient: 'svc',
+  otpChallenge: 'otp',
+  webauthnChallenge: 'wac',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES
