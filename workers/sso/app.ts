@@ -7,6 +7,10 @@ import { createSurfaceApp } from '../edge/surface'
 import { ageVerificationPage, safeReturnTo, ssoLandingPage } from '../site/sso-pages'
 import { serveStatic } from '../site/static'
 import { publishedKeys, rotateSigningKeys } from './keys'
+import { otpRoutes } from './otp/routes'
+import { pageRoutes } from './pages/routes'
+import { passkeyRoutes } from './passkeys/routes'
+import { socialRoutes } from './social/routes'
 
 export const ssoApp = createSurfaceApp()
 
@@ -30,3 +34,9 @@ ssoApp.get('/.well-known/jwks.json', async (c) => {
   c.header('cache-control', 'public, max-age=300')
   return c.json({ keys: keys.map(({ kid, kty, crv, x, alg, use }) => ({ kid, kty, crv, x, alg, use })) })
 })
+
+// each concern owns its routes (paths are disjoint): /passkeys/*, /mfa/*, /social/* and the pages
+ssoApp.route('/', passkeyRoutes)
+ssoApp.route('/', otpRoutes)
+ssoApp.route('/', socialRoutes)
+ssoApp.route('/', pageRoutes)

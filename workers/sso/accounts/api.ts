@@ -10,6 +10,8 @@ import { registerDevOutbox } from './api-dev-outbox'
 import { registerPassword } from './api-password'
 import { registerSignUp } from './api-signup'
 import { registerVerifyEmail } from './api-verify'
+import { registerAdminApi } from '../admin/api'
+import { registerOtpApi } from '../otp/api'
 
 export const ssoApi = createSurfaceApp()
 
@@ -17,3 +19,5 @@ registerDevOutbox(ssoApi)
 registerSignUp(ssoApi)
 registerVerifyEmail(ssoApi)
 registerPassword(ssoApi)
+registerOtpApi(ssoApi)
+registerAdminApi(ssoApi)
