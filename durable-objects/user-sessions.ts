@@ -121,6 +121,10 @@ export type RotateResult =
       replayed: boolean
       sessionId: string
       clientId: string
+      /** the IdP session that authorised this one (OIDC `sid`), null for IdP sessions */
+      parentId: string | null
+      /** the OAuth scope granted to the session, null when it was opened without one */
+      scope: string | null
       amr: string[]
       authTimeS: number
       expiresAtMs: number
@@ -162,6 +166,8 @@ export type IntrospectResult =
       sessionId: string
       familyId: string
       clientId: string
+      parentId: string | null
+      scope: string | null
       generation: number
       issuedAtMs: number
       expiresAtMs: number
@@ -266,6 +272,7 @@ const MIGRATIONS = [
   // the IdP session ends every brand session it spawned; authorization codes live here too, so
   // redeeming one and revoking what it issued are one transaction.
   `ALTER TABLE sessions ADD COLUMN parent_id TEXT;
+   ALTER TABLE sessions ADD COLUMN scope TEXT;
    CREATE INDEX sessions_parent_idx ON sessions (parent_id);
    CREATE TABLE auth_codes (
      code_hash TEXT PRIMARY KEY,
@@ -297,6 +304,7 @@ type SessionRow = {
   revoked_at_ms: number | null
   revoke_reason: string | null
   parent_id: string | null
+  scope: string | null
 }
 
 type FamilyRow = { id: string; session_id: string; generation: number; grace_ms: number; revoked_at_ms: number | null }
@@ -496,7 +504,7 @@ export class UserSessions extends DurableObject<Env> {
       const amr = JSON.parse(idp.amr) as string[]
       this.#insertSession({
         sessionId, familyId, refreshToken, clientId: row.client_id, device: input.device, ip: input.ip ?? null, country: input.country ?? null,
-        amr, authTimeS: idp.auth_time_s, now, expiresAtMs, idleTimeoutMs: SESSION_DEFAULTS.idleTimeoutMs, graceMs: SESSION_DEFAULTS.refreshGraceMs, parentId: idp.id,
+        amr, authTimeS: idp.auth_time_s, now, expiresAtMs, idleTimeoutMs: SESSION_DEFAULTS.idleTimeoutMs, graceMs: SESSION_DEFAULTS.refreshGraceMs, parentId: idp.id, scope: row.scope,
       })
       sql.exec('UPDATE auth_codes SET issued_session_id = ? WHERE code_hash = ?', sessionId, row.code_hash)
       return {
@@ -562,7 +570,7 @@ export class UserSessions extends DurableObject<Env> {
       if (state === 'revoked') return { ok: false, code: 'session_revoked' }
       if (state === 'expired') return { ok: false, code: 'session_expired' }
       const granted = (issued: string, generation: number, replayed: boolean): RotateResult => ({
-        ok: true, refreshToken: issued, generation, replayed, sessionId: session.id, clientId: session.client_id,
+        ok: true, refreshToken: issued, generation, replayed, sessionId: session.id, clientId: session.client_id, parentId: session.parent_id, scope: session.scope,
         amr: JSON.parse(session.amr) as string[], authTimeS: session.auth_time_s, expiresAtMs: session.expires_at_ms,
       })
 
@@ -690,6 +698,8 @@ export class UserSessions extends DurableObject<Env> {
       sessionId: session.id,
       familyId: family.id,
       clientId: session.client_id,
+      parentId: session.parent_id,
+      scope: session.scope,
       generation: token.generation,
       issuedAtMs: token.issued_at_ms,
       expiresAtMs: session.expires_at_ms,
@@ -715,13 +725,13 @@ export class UserSessions extends DurableObject<Env> {
 
   #insertSession(row: {
     sessionId: string; familyId: string; refreshToken: string; clientId: string; device: string; ip: string | null; country: string | null
-    amr: string[]; authTimeS: number; now: number; expiresAtMs: number; idleTimeoutMs: number; graceMs: number; parentId: string | null
+    amr: string[]; authTimeS: number; now: number; expiresAtMs: number; idleTimeoutMs: number; graceMs: number; parentId: string | null; scope?: string | null
   }): void {
     const sql = this.ctx.storage.sql
     sql.exec(
-      `INSERT INTO sessions (id, client_id, device, ip, country, amr, auth_time_s, created_at_ms, last_seen_at_ms, expires_at_ms, idle_timeout_ms, parent_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.sessionId, row.clientId, row.device, row.ip, row.country, JSON.stringify(row.amr), row.authTimeS, row.now, row.now, row.expiresAtMs, row.idleTimeoutMs, row.parentId,
+      `INSERT INTO sessions (id, client_id, device, ip, country, amr, auth_time_s, created_at_ms, last_seen_at_ms, expires_at_ms, idle_timeout_ms, parent_id, scope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.sessionId, row.clientId, row.device, row.ip, row.country, JSON.stringify(row.amr), row.authTimeS, row.now, row.now, row.expiresAtMs, row.idleTimeoutMs, row.parentId, row.scope ?? null,
     )
     sql.exec('INSERT INTO refresh_families (id, session_id, generation, grace_ms) VALUES (?, ?, 1, ?)', row.familyId, row.sessionId, row.graceMs)
     sql.exec('INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at_ms) VALUES (?, ?, 1, ?)', sha256Hex(row.refreshToken), row.familyId, row.now)

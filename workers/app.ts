@@ -26,12 +26,13 @@ import { dashApp } from './dash/app'
 import { recordAnalytics } from './routing/analytics'
 import { proxyToOriginPool } from './routing/proxy'
 import { platformApp } from './site/platform'
+import { relyingPartySession } from './sso/client/session'
 import { siteApp } from './site/app'
 import { ssoApp } from './sso/app'
 
 export const app = new Hono<AppEnv>()
 
-app.use(requestId, withConfig, recordAnalytics, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate)
+app.use(requestId, withConfig, recordAnalytics, requestLogger, securityHeaders, httpsRedirect, resolveHost, geo, jurisdiction, authenticate, relyingPartySession)
 
 // proxyToOriginPool acts on brand paths outside /api only: 451 for blocked visitors, origin pools first
 app.all('*', proxyToOriginPool, async (c) => {

@@ -11,6 +11,7 @@ import { serveStatic } from '../site/static'
 import { loadOverview } from './data'
 import { DASH_ROLES, forbiddenPage, overviewPage, signInPage } from './pages'
 import { endSession, startSession } from './session'
+import { clientRoutes } from '../sso/client/routes'
 
 export const dashApp = createSurfaceApp()
 
@@ -28,6 +29,8 @@ const operatorsOnly = createMiddleware<AppEnv>(async (c, next) => {
 })
 
 dashApp.get('/static/*', serveStatic)
+// FanzDash is a FanzSSO client like every brand: /auth/login, /auth/callback, /auth/logout, ...
+dashApp.route('/', clientRoutes)
 
 dashApp.get('/', operatorsOnly, async (c) => c.html(overviewPage(c, c.var.auth!, await loadOverview(c.env))))
 

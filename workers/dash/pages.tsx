@@ -55,18 +55,23 @@ export function signInPage(c: Context<AppEnv>, options: { error?: string; reject
         </div>
       ) : null}
       {options.rejected ? <p>Your session was not accepted ({options.rejected}). Please sign in again.</p> : null}
-      <p>FanzDash is the operators’ dashboard of the FANZ platform. It needs an access token that holds the admin or operator role.</p>
+      <p>FanzDash is the operators’ dashboard of the FANZ platform. It needs an account that holds the admin or operator role.</p>
+      <p>
+        <a class="button" href="/auth/login?prompt=login&amp;return_to=%2F">
+          Sign in with FanzSSO
+        </a>
+      </p>
       {dev ? (
         <>
           <p>
-            Locally, start the platform with <code>npm start</code>, then mint a token in another terminal with <code>npm run token -- --role admin</code>{' '}
+            Or, locally: start the platform with <code>npm start</code>, mint a token in another terminal with <code>npm run token -- --role admin</code>{' '}
             and paste it below. It is kept in an HttpOnly session cookie for this host until it expires. API clients can send it as{' '}
             <code>Authorization: Bearer</code> instead.
           </p>
           <TokenForm error={options.error} />
         </>
       ) : (
-        <p>Sign in through FanzSSO with an operator account, or send an access token as <code>Authorization: Bearer</code>.</p>
+        <p>API clients send an access token as <code>Authorization: Bearer</code> instead.</p>
       )}
     </div>,
   )

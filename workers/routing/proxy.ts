@@ -117,7 +117,8 @@ function wantsHtml(c: Context<AppEnv>): boolean {
  */
 export const proxyToOriginPool = createMiddleware<AppEnv>(async (c, next) => {
   const brand = c.var.brand
-  if (c.var.surface !== 'brand' || !brand || isApiPath(c.req.path)) return next()
+  // /auth/* is the brand's FanzSSO client: always this Worker, never an origin
+  if (c.var.surface !== 'brand' || !brand || isApiPath(c.req.path) || c.req.path.startsWith('/auth/')) return next()
   const policy = c.var.jurisdiction
   const pool = choosePool(await getSnapshot(c.env.DB), brand.id, c.req.path, policy.routePoolId)
   if (policy.blocked) {

@@ -15,6 +15,7 @@ import { brandOf } from './brand-page'
 import { dmcaPage, privacyPage, statement2257Page, termsPage } from './legal'
 import { ageGatePage, blockedPage, creatorPage, errorPage, homePage, notFoundPage } from './pages'
 import { serveStatic } from './static'
+import { clientRoutes } from '../sso/client/routes'
 
 export const siteApp = createSurfaceApp()
 
@@ -44,6 +45,8 @@ const publicPage = createMiddleware<AppEnv>(async (c, next) => {
 })
 
 siteApp.get('/static/*', serveStatic)
+// sign-in through FanzSSO: /auth/login, /auth/callback, /auth/logout, /auth/backchannel-logout
+siteApp.route('/', clientRoutes)
 
 siteApp.get('/', gated, async (c) => {
   const rows = await db(c.env.DB)

@@ -7,6 +7,7 @@ import { createSurfaceApp } from '../edge/surface'
 import { ageVerificationPage, safeReturnTo, ssoLandingPage } from '../site/sso-pages'
 import { serveStatic } from '../site/static'
 import { publishedKeys, rotateSigningKeys } from './keys'
+import { oidcRoutes } from './oidc/routes'
 import { otpRoutes } from './otp/routes'
 import { pageRoutes } from './pages/routes'
 import { passkeyRoutes } from './passkeys/routes'
@@ -36,6 +37,7 @@ ssoApp.get('/.well-known/jwks.json', async (c) => {
 })
 
 // each concern owns its routes (paths are disjoint): /passkeys/*, /mfa/*, /social/* and the pages
+ssoApp.route('/', oidcRoutes)
 ssoApp.route('/', passkeyRoutes)
 ssoApp.route('/', otpRoutes)
 ssoApp.route('/', socialRoutes)
