@@ -11,7 +11,7 @@ import type { AppEnv } from '../../edge/context'
 import { userSessions } from '../sessions'
 import { clientNetwork, deviceOf } from '../login/idp-session'
 import { authenticateClient } from './client-auth'
-import { grantScopes } from './claims'
+import { SUPPORTED_SCOPES } from './claims'
 import type { OAuthClient } from './clients'
 import { NO_STORE, OAuthError, oauthForm } from './errors'
 import { issueServiceToken, issueUserTokens, parseRouted } from './issue'
@@ -109,8 +109,11 @@ async function refreshToken(c: Context<AppEnv>, client: OAuthClient, form: Recor
 
 async function clientCredentials(c: Context<AppEnv>, client: OAuthClient, form: Record<string, string>) {
   if (client.secretKind === 'none') throw new OAuthError('unauthorized_client', 'public clients cannot use client_credentials')
-  const scopes = grantScopes(form.scope, { scopes: client.scopes.filter((s) => !['openid', 'offline_access', 'profile', 'email'].includes(s)) })
-  if (!scopes) throw new OAuthError('invalid_scope', 'a requested scope is not allowed for this client')
+  // a service acts as itself: user scopes (openid, profile, ...) mean nothing here; API scopes are the client's own
+  const allowed = client.scopes.filter((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s))
+  const asked = (form.scope ?? '').split(' ').filter(Boolean)
+  if (asked.some((s) => !allowed.includes(s))) throw new OAuthError('invalid_scope', 'a requested scope is not allowed for this client')
+  const scopes = asked.length ? [...new Set(asked)] : allowed
   await audit(c, 'sso.token.issue', `client:${client.id}`, { client_id: client.id, grant_type: 'client_credentials' })
   return issueServiceToken(c.env.DB, c.var.config, client, scopes)
 }
