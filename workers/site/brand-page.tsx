@@ -46,6 +46,33 @@ const BrandFooter = ({ brand }: { brand: BrandView }) => (
   </>
 )
 
+/**
+ * Sign in / sign out in the header. The name comes from the access token's profile claim, so a
+ * profile change shows after the brand's next refresh; sign-out is a POST (CSRF-checked there).
+ */
+function AccountCorner({ c }: { c: Context<AppEnv> }) {
+  const auth = c.var.auth
+  if (!auth || auth.source !== 'cookie') {
+    const here = c.req.path + (new URL(c.req.url).search || '')
+    return (
+      <a class="button" href={`/auth/login?return_to=${encodeURIComponent(here)}`}>
+        Sign in
+      </a>
+    )
+  }
+  const name = typeof auth.claims.name === 'string' ? auth.claims.name : 'your account'
+  return (
+    <form method="post" action="/auth/logout" class="inline-form">
+      <span class="signed-in">
+        Signed in as <strong>{name}</strong>
+      </span>{' '}
+      <button type="submit" class="secondary">
+        Sign out
+      </button>
+    </form>
+  )
+}
+
 export function brandPage(c: Context<AppEnv>, title: string, body: Child, description?: string) {
   const brand = brandOf(c)
   return page({
@@ -57,6 +84,7 @@ export function brandPage(c: Context<AppEnv>, title: string, body: Child, descri
     nav: BRAND_NAV,
     description: description ?? brand.tagline,
     adult: true,
+    account: <AccountCorner c={c} />,
     footer: <BrandFooter brand={brand} />,
     children: body,
   })

@@ -27,6 +27,8 @@ export interface ShellProps {
   description?: string
   /** the RTA "restricted to adults" label, read by parental-control filters (brand sites) */
   adult?: boolean
+  /** the visitor's account corner in the header (sign in / signed in as ... / sign out) */
+  account?: Child
   /** content under the footer landmark */
   footer: Child
   children?: Child
@@ -76,6 +78,7 @@ const Shell: FC<ShellProps> = (props) => (
               </ul>
             </nav>
           ) : null}
+          {props.account ? <div class="account">{props.account}</div> : null}
         </div>
       </header>
       <main id="main" tabindex={-1}>
