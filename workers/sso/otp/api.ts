@@ -1,8 +1,61 @@
 /**
  * `/api/sso/*` routes of one-time codes (registered on the account API app).
+ *
+ * `GET /api/sso/dev/sms-outbox?to=<E.164>&limit=`: the SMS sandbox (sms-outbox.ts), newest first,
+ * so developers and tests can read codes without an SMS provider. Like the mail outbox
+ * (accounts/api-dev-outbox.ts) it answers 404 outside dev before any credential check, and needs an
+ * admin or operator token even in dev. The guard is registered here for this path as well, so it
+ * holds whatever order the account API registers its parts in.
  * @module
  */
-import type { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createMiddleware } from 'hono/factory'
+import { json, problemResponses } from '../../api/schemas'
+import { requireRole } from '../../edge/auth'
 import type { AppEnv } from '../../edge/context'
+import { ProblemError } from '../../edge/problem'
+import { E164 } from './phone'
+import { smsOutboxFor } from './sms-outbox'
 
-export function registerOtpApi(_app: OpenAPIHono<AppEnv>): void {}
+export const SmsOutboxQuery = z.object({
+  // a `+` left unencoded in a query string arrives as a space: take it back
+  to: z
+    .string()
+    .transform((v) => v.replace(/^ /, '+'))
+    .pipe(E164)
+    .openapi({ description: 'E.164 number, `+` URL-encoded as %2B', example: '+14155552671' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+})
+
+export const SmsOutboxMessage = z
+  .object({ id: z.number().int(), to: z.string(), body: z.string(), created_at: z.iso.datetime() })
+  .openapi('SsoSmsOutboxMessage')
+
+export const smsOutboxRoute = createRoute({
+  method: 'get',
+  path: '/dev/sms-outbox',
+  tags: ['dev'],
+  summary: 'Text messages the dev SMS sandbox holds for one number, newest first (dev only)',
+  security: [{ bearer: [] }],
+  request: { query: SmsOutboxQuery },
+  responses: {
+    200: json('Messages, newest first', z.object({ items: z.array(SmsOutboxMessage) })),
+    ...problemResponses(400, 401, 403, 404),
+  },
+})
+
+export function registerOtpApi(app: OpenAPIHono<AppEnv>): void {
+  app.use(
+    '/dev/sms-outbox',
+    createMiddleware<AppEnv>(async (c, next) => {
+      if (!c.var.config.isDev) throw new ProblemError('NOT_FOUND', { detail: `nothing at ${c.req.path}` })
+      await next()
+    }),
+    requireRole('admin', 'operator'),
+  )
+  app.openapi(smsOutboxRoute, async (c) => {
+    const { to, limit } = c.req.valid('query')
+    const rows = await smsOutboxFor(c.env.DB, to, limit)
+    return c.json({ items: rows.map((m) => ({ id: m.id, to: m.toE164, body: m.body, created_at: new Date(m.createdAtMs).toISOString() })) }, 200)
+  })
+}
