@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureDevVars, freePort, OFFLINE_ENV, request, startDevServer } from '../scripts/dev-server.mjs'
 import { loadRun, mean, percentile, sequentialPass, table } from './measure.mjs'
+import { mintTokens, sequentialEach, ssoRoundTrips } from './sso.mjs'
 
 /** acceptance target: full edge path p50 at most this multiple of the bare p50 */
 const TARGET_RATIO = 1.25
@@ -26,6 +27,8 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     requests: { type: 'string', default: '2000' },
+    'sso-trips': { type: 'string', default: '100' },
+    'cold-tokens': { type: 'string', default: '300' },
     warmup: { type: 'string', default: '3' },
     'log-level': { type: 'string', default: 'error' },
     'wrangler-log': { type: 'string', default: 'warn' },
@@ -147,11 +150,52 @@ async function main() {
     // the µs measurement decides whenever autocannon's resolution is whole milliseconds
     const decisive = wholeMs ? seqP50Ratio : Math.max(seqP50Ratio, loadP50Ratio)
     const verdict = decisive <= TARGET_RATIO ? 'PASS' : 'FAIL'
+    await ssoBenchmarks(serverPort, { headers, bareP50: micro.bare.p50, fullP50: micro.full.p50 })
+
     say(`\n${verdict}: full edge path p50 = ${fmt(decisive, 3)}x bare p50 (target <= ${TARGET_RATIO}x, ${wholeMs ? 'sequential µs pass' : 'worse of load and sequential'}; LOG_LEVEL=${logLevel})`)
   } finally {
     await stop()
     rmSync(persistTo, { recursive: true, force: true })
   }
+}
+
+/**
+ * FanzSSO figures (bench/sso.mjs), each with its same-run baseline: token verification (no token,
+ * cached verification, first verification of a new token) and the brand-to-brand round trip.
+ */
+async function ssoBenchmarks(serverPort, { headers, bareP50, fullP50 }) {
+  const host = 'boyfanz.localhost'
+  const coldCount = Number(opts['cold-tokens'])
+  // same bytes as the token request, under a header the edge ignores
+  const anonHeaders = { 'x-fanz-geo': headers['x-fanz-geo'], 'x-bench-authorization': headers.authorization }
+  const anon = await sequentialEach({ port: serverPort, targets: Array.from({ length: sequentialCount }, () => ({ name: 'anon', host, path: '/api/edge/whoami', headers: anonHeaders })) })
+  const tokens = await mintTokens(serverPort, coldCount)
+  const cold = await sequentialEach({ port: serverPort, targets: tokens.map((t) => ({ name: 'cold', host, path: '/api/edge/whoami', headers: { ...headers, authorization: `Bearer ${t}` } })) })
+  const anonP50 = percentile(anon, 50)
+  const coldP50 = percentile(cold, 50)
+  say('\naccess-token verification at the edge (sequential p50, same run; baseline = bare route)')
+  say(
+    table([
+      ['request', 'p50 µs', 'p99 µs', 'x bare', 'x no token'],
+      ['bare route', fmt(bareP50), '', '1.000', ''],
+      ['whoami, no token', fmt(anonP50), fmt(percentile(anon, 99)), fmt(anonP50 / bareP50, 3), '1.000'],
+      ['whoami, cached token', fmt(fullP50), '', fmt(fullP50 / bareP50, 3), fmt(fullP50 / anonP50, 3)],
+      [`whoami, new token (${coldCount})`, fmt(coldP50), fmt(percentile(cold, 99)), fmt(coldP50 / bareP50, 3), fmt(coldP50 / anonP50, 3)],
+    ]),
+  )
+  say(`verification cost: cached ${fmt(fullP50 - anonP50)} µs, first verification (EdDSA + claims) ${fmt(coldP50 - anonP50)} µs`)
+
+  const tripCount = Number(opts['sso-trips'])
+  const trips = await ssoRoundTrips({ port: serverPort, count: tripCount })
+  say(`\nbrand-to-brand SSO round trip (${tripCount} trips over the five brands, ${trips.hops} hops each, signed in at FanzSSO, no brand session yet)`)
+  say(
+    table([
+      ['', 'p50 ms', 'p99 ms'],
+      ['round trip', fmt(trips.trip.p50 / 1000, 2), fmt(trips.trip.p99 / 1000, 2)],
+      [`${trips.hops} bare requests in a row`, fmt(trips.bare.p50 / 1000, 2), fmt(trips.bare.p99 / 1000, 2)],
+      ['ratio', fmt(trips.trip.p50 / trips.bare.p50, 3), fmt(trips.trip.p99 / trips.bare.p99, 3)],
+    ]),
+  )
 }
 
 main().catch((err) => {

@@ -116,7 +116,7 @@ describe('user sessions', () => {
     expect((await stub.listSessions({ nowMs: T0 + 300_000 }))[0]!.lastSeenAtMs).toBe(T0 + 300_000)
 
     expect(await stub.introspect(tokens[5]!, { nowMs: T0 + 300_001 })).toEqual({
-      active: true, sessionId: created.sessionId, familyId: created.familyId, clientId: 'boyfanz', generation: 6,
+      active: true, sessionId: created.sessionId, familyId: created.familyId, clientId: 'boyfanz', parentId: null, scope: null, generation: 6,
       issuedAtMs: T0 + 300_000, expiresAtMs: T0 + 30 * DAY, amr: ['pwd'], authTimeS: Math.floor(T0 / 1000),
     })
     expect(await stub.introspect(tokens[4]!, { nowMs: T0 + 300_001 })).toEqual({ active: false })

@@ -8,6 +8,7 @@
 import { json } from './schemas'
 import { createRoute, z } from '@hono/zod-openapi'
 import { createSurfaceApp } from '../edge/surface'
+import { PUBLIC, withAccess } from '../sso/roles/access'
 
 export const edgeInfoApi = createSurfaceApp()
 
@@ -23,7 +24,7 @@ const WhoAmI = z
   .openapi('WhoAmI')
 
 edgeInfoApi.openapi(
-  createRoute({
+  createRoute(withAccess(PUBLIC, {
     method: 'get',
     path: '/whoami',
     tags: ['edge'],
@@ -33,7 +34,7 @@ edgeInfoApi.openapi(
     responses: {
       200: json('The edge context of this request', WhoAmI),
     },
-  }),
+  })),
   (c) => {
     const auth = c.var.auth
     // never cached: the answer depends on the caller's token and location

@@ -4,8 +4,8 @@
  * @module
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireRole } from '../edge/auth'
 import { createSurfaceApp } from '../edge/surface'
+import { permission, withAccess } from '../sso/roles/access'
 import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
 import { auditLog } from './audit'
 import { verifyCheckpoints } from './checkpoints'
@@ -30,13 +30,10 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry')
 
-const auditReaders = requireRole('admin', 'compliance_officer', 'operator')
-
-complianceApi.use('/audit', auditReaders)
-complianceApi.use('/audit/*', auditReaders)
+const auditReaders = permission('audit:read')
 
 complianceApi.openapi(
-  createRoute({
+  createRoute(withAccess(auditReaders, {
     method: 'get',
     path: '/audit',
     tags: ['compliance'],
@@ -53,7 +50,7 @@ complianceApi.openapi(
       200: { description: 'A page of entries', content: { 'application/json': { schema: z.object({ items: z.array(AuditEntrySchema), next_cursor: z.string().nullable() }) } } },
       400: { description: 'Bad query', content: { 'application/problem+json': { schema: Problem } } },
     },
-  }),
+  })),
   async (c) => {
     const q = c.req.valid('query')
     const after = cursorOf(q.cursor, z.object({ seq: z.number().int().min(0) }))
@@ -90,7 +87,7 @@ const BrokenLink = z.object({
 })
 
 complianceApi.openapi(
-  createRoute({
+  createRoute(withAccess(auditReaders, {
     method: 'get',
     path: '/audit/verify',
     tags: ['compliance'],
@@ -114,7 +111,7 @@ complianceApi.openapi(
         },
       },
     },
-  }),
+  })),
   async (c) => {
     const [chain, witness] = await Promise.all([auditLog(c.env).verify(), verifyCheckpoints(c.env)])
     const checkpoints = { checked: witness.checked, signature_not_checked: witness.unsignedChecked }

@@ -4,6 +4,7 @@
  * SSO host. `authenticate` only records who is calling; `requireRole` enforces.
  * @module
  */
+import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { createLocalJWKSet, errors, jwtVerify, type JWTPayload } from 'jose'
@@ -91,15 +92,37 @@ function reasonOf(err: unknown): string {
   throw err
 }
 
+const BRAND_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/
+
+/** `brand_roles` claim -> slug -> known roles; anything malformed is dropped, never trusted. */
+function brandRolesOf(value: unknown): Record<string, Role[]> {
+  const out: Record<string, Role[]> = {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return out
+  for (const [slug, roles] of Object.entries(value)) {
+    if (!BRAND_SLUG.test(slug) || !Array.isArray(roles)) continue
+    const known = roles.filter(isRole)
+    if (known.length) out[slug] = known
+  }
+  return out
+}
+
+/** The roles `auth` holds on `brand` (slug): its global roles plus those granted on that brand. */
+export function rolesOn(auth: AuthContext, brand: string | null | undefined): Role[] {
+  const scoped = brand && Object.hasOwn(auth.brandRoles, brand) ? auth.brandRoles[brand]! : []
+  return scoped.length ? [...new Set([...auth.roles, ...scoped])] : auth.roles
+}
+
 export function toAuthContext(claims: JWTPayload, source: AuthContext['source'], nowS: number): AuthContext {
   const roles = Array.isArray(claims.roles) ? claims.roles.filter(isRole) : []
   const av = claims.age_verified as { exp?: unknown } | undefined
   return {
     subject: String(claims.sub ?? ''),
     roles,
+    brandRoles: brandRolesOf(claims.brand_roles),
     ageVerified: typeof av?.exp === 'number' && av.exp > nowS,
     amr: Array.isArray(claims.amr) ? claims.amr.map(String) : [],
     authTimeS: typeof claims.auth_time === 'number' ? claims.auth_time : undefined,
+    acr: typeof claims.acr === 'string' ? claims.acr : undefined,
     claims: claims as Record<string, unknown>,
     source,
   }
@@ -128,17 +151,33 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-/** 401 without a valid token, 403 when the token holds none of `roles`. */
+/** The caller, or 401 with `WWW-Authenticate` (naming an invalid token as such). */
+export function authenticated(c: Context<AppEnv>): AuthContext {
+  const auth = c.var.auth
+  if (auth) return auth
+  throw new ProblemError('UNAUTHENTICATED', {
+    detail: c.var.authError ?? 'a bearer token is required',
+    headers: { 'www-authenticate': `Bearer realm="fanz"${c.var.authError ? ', error="invalid_token"' : ''}` },
+  })
+}
+
+/**
+ * 401 without a valid token, 403 when the token holds none of `roles`, either globally or on the
+ * brand serving the request (`brand_roles[c.var.brand.slug]`; on platform hosts only global roles count).
+ */
 export function requireRole(...roles: Role[]) {
+  return requireRoleFor(() => undefined, ...roles)
+}
+
+/**
+ * `requireRole` for routes that name a brand (a path or query parameter): a role held on the
+ * brand `brandOf(c)` returns counts too, as does one held on the brand serving the request.
+ */
+export function requireRoleFor(brandOf: (c: Context<AppEnv>) => string | undefined, ...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const auth = c.var.auth
-    if (!auth) {
-      throw new ProblemError('UNAUTHENTICATED', {
-        detail: c.var.authError ?? 'a bearer token is required',
-        headers: { 'www-authenticate': `Bearer realm="fanz"${c.var.authError ? ', error="invalid_token"' : ''}` },
-      })
-    }
-    if (!auth.roles.some((role) => roles.includes(role))) {
+    const auth = authenticated(c)
+    const held = (brand: string | undefined) => rolesOn(auth, brand).some((role) => roles.includes(role))
+    if (!held(c.var.brand?.slug) && !held(brandOf(c))) {
       throw new ProblemError('FORBIDDEN', { detail: `requires one of the roles: ${roles.join(', ')}` })
     }
     await next()

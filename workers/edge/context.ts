@@ -23,12 +23,17 @@ export interface Geo {
 
 export interface AuthContext {
   subject: string
+  /** roles held on every brand (`roles` claim) */
   roles: Role[]
+  /** brand slug -> roles held only on that brand (`brand_roles` claim) */
+  brandRoles: Record<string, Role[]>
   /** the token carries an unexpired age-verification result */
   ageVerified: boolean
   /** authentication methods and time, for step-up checks */
   amr: string[]
   authTimeS: number | undefined
+  /** authentication context class (`acr`), e.g. `urn:fanz:acr:aal2` */
+  acr: string | undefined
   claims: Record<string, unknown>
   source: 'bearer' | 'cookie'
 }

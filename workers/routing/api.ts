@@ -1,11 +1,12 @@
 /**
  * `/api/routing/*`: brands, domains, geo rules, origin pools and origins with their health history,
- * and per-domain analytics. Operators and admins only. Every write is validated, audited and drops
- * the routing snapshot so the edge serves the change at once.
+ * and per-domain analytics. Reads need `routing:read`, writes `routing:write` (operators and admins,
+ * workers/sso/roles/permissions.ts). Every write is validated, audited and drops the routing
+ * snapshot so the edge serves the change at once.
  * @module
  */
-import { requireRole } from '../edge/auth'
 import { createSurfaceApp } from '../edge/surface'
+import { declareAppAccess, permission } from '../sso/roles/access'
 import { registerAnalyticsRoutes } from './analytics-api'
 import { registerBrandRoutes } from './brands'
 import { registerDomainRoutes } from './domains'
@@ -15,7 +16,7 @@ import { registerPoolRoutes } from './pools'
 
 export const routingApi = createSurfaceApp()
 
-routingApi.use('*', requireRole('admin', 'operator'))
+declareAppAccess(routingApi, (route) => permission(route.method === 'get' ? 'routing:read' : 'routing:write'))
 
 registerBrandRoutes(routingApi)
 registerDomainRoutes(routingApi)

@@ -39,12 +39,20 @@ export function ssoLandingPage(c: Context<AppEnv>) {
             Hosts <a href="/age-verification">age verification</a> for visitors in places whose law requires it.
           </li>
         </ul>
+        <div class="actions">
+          <a class="button" href="/login">
+            Sign in
+          </a>
+          <a class="button secondary" href="/signup">
+            Create an account
+          </a>
+        </div>
         <p>
-          Sign-in, multi-factor authentication and social login arrive with the FanzSSO issue.
+          Signed in already? Manage your profile, sessions and two-step verification on <a href="/account">your account</a>.
           {config.isDev ? (
             <>
               {' '}
-              Until then, mint a local token with <code>npm run token -- --role admin</code>.
+              For API calls, mint a local token with <code>npm run token -- --role admin</code>.
             </>
           ) : null}
         </p>

@@ -1,19 +1,20 @@
 /**
  * `GET /api/sso/dev/outbox?to=`: the dev outbox (mail/outbox.ts), newest first, so developers and
  * tests can follow verification and reset links without a mail provider. Answers 404 outside dev
- * (before any credential check, like /api/dev), and needs an admin or operator token even in dev.
+ * (before any credential check, like /api/dev), and needs `sso:outbox:read` (admin, operator) even in dev.
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { createMiddleware } from 'hono/factory'
 import { json, problemResponses } from '../../api/schemas'
-import { requireRole } from '../../edge/auth'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
+import { permission, withAccess } from '../roles/access'
+import { requirePermission } from '../roles/middleware'
 import { outboxFor } from '../mail/outbox'
 import { OutboxMessage, OutboxQuery } from './api-schemas'
 
-export const outboxRoute = createRoute({
+export const outboxRoute = createRoute(withAccess(permission('sso:outbox:read', { devOnly: true }), {
   method: 'get',
   path: '/dev/outbox',
   tags: ['dev'],
@@ -24,7 +25,7 @@ export const outboxRoute = createRoute({
     200: json('Messages, newest first', z.object({ items: z.array(OutboxMessage) })),
     ...problemResponses(400, 401, 403, 404),
   },
-})
+}))
 
 export function registerDevOutbox(app: OpenAPIHono<AppEnv>): void {
   app.use(
@@ -33,7 +34,9 @@ export function registerDevOutbox(app: OpenAPIHono<AppEnv>): void {
       if (!c.var.config.isDev) throw new ProblemError('NOT_FOUND', { detail: `nothing at ${c.req.path}` })
       await next()
     }),
-    requireRole('admin', 'operator'),
+    // every dev route here reads someone's mail or texts: the outbox permission guards them all,
+    // including routes registered later that forget to declare their own access
+    requirePermission('sso:outbox:read'),
   )
   app.openapi(outboxRoute, async (c) => {
     const { to, limit } = c.req.valid('query')

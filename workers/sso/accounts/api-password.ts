@@ -28,6 +28,7 @@ import { audit } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
 import { log } from '../../edge/logger'
 import { ProblemError } from '../../edge/problem'
+import { PUBLIC, withAccess } from '../roles/access'
 import { db } from '../../lib/db'
 import { mailerFor } from '../mail/mailer'
 import { passwordResetMail, tokenLink } from '../mail/templates'
@@ -46,7 +47,7 @@ export const FORGOT_ACCEPTED = {
   detail: 'If an account exists for this address, a link to reset its password has been sent. It works once, for 1 hour.',
 }
 
-export const forgotPasswordRoute = createRoute({
+export const forgotPasswordRoute = createRoute(withAccess(PUBLIC, {
   method: 'post',
   path: '/password/forgot',
   tags: ['sso'],
@@ -57,9 +58,9 @@ export const forgotPasswordRoute = createRoute({
     ...problemResponses(400, 413, 415, 422),
     429: TooManyRequests,
   },
-})
+}))
 
-export const resetPasswordRoute = createRoute({
+export const resetPasswordRoute = createRoute(withAccess(PUBLIC, {
   method: 'post',
   path: '/password/reset',
   tags: ['sso'],
@@ -69,7 +70,7 @@ export const resetPasswordRoute = createRoute({
     200: json('Password changed', ResetPasswordResponse),
     ...problemResponses(400, 413, 415, 422),
   },
-})
+}))
 
 async function sendResetMail(c: Context<AppEnv>, user: { id: string; email: string; displayName: string }): Promise<void> {
   try {

@@ -12,13 +12,14 @@ import { jsonBody, json, problemResponses } from '../../api/schemas'
 import { audit } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
+import { PUBLIC, withAccess } from '../roles/access'
 import { db } from '../../lib/db'
 import { VerifyEmailRequest, VerifyEmailResponse } from './api-schemas'
 import { consumeEmailToken } from './email-tokens'
 
 export const TOKEN_REFUSED = 'is invalid, expired or already used'
 
-export const verifyEmailRoute = createRoute({
+export const verifyEmailRoute = createRoute(withAccess(PUBLIC, {
   method: 'post',
   path: '/email/verify',
   tags: ['sso'],
@@ -28,7 +29,7 @@ export const verifyEmailRoute = createRoute({
     200: json('Email address verified', VerifyEmailResponse),
     ...problemResponses(400, 413, 415, 422),
   },
-})
+}))
 
 export function registerVerifyEmail(app: OpenAPIHono<AppEnv>): void {
   app.openapi(verifyEmailRoute, async (c) => {

@@ -29,3 +29,8 @@ export function continuePage(c: Context<AppEnv>, next: string): Response | Promi
     ),
   )
 }
+
+/** How a form POST that completed a sign-in step moves on: same-host steps by 303, a return to the client through the self-advancing page. */
+export function afterSignIn(c: Context<AppEnv>, next: string): Response | Promise<Response> {
+  return next.startsWith('/authorize/') ? continuePage(c, next) : c.redirect(next, 303)
+}

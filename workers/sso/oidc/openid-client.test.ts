@@ -4,11 +4,11 @@
  * refresh, introspection, revocation and end-session — plus client_credentials. Its requests go
  * through the Worker's real fetch handler; only the user's browser step is played by `call()`.
  */
-import { env, exports } from 'cloudflare:workers'
+import { env } from 'cloudflare:workers'
 import * as client from 'openid-client'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CookieJar } from '../../../test/cookie-jar'
-import { call, cf } from '../../../test/helpers'
+import { call, cf, fetchWorker } from '../../../test/helpers'
 import { createUser, signInAtSso } from '../../../test/sso'
 import { hashClientSecret } from './clients'
 
@@ -17,7 +17,7 @@ const RP = { id: 'conformance-rp', secret: 'conformance-secret-0123456789abcdefg
 const SERVICE = { id: 'svc_conformance', secret: 'service-secret-0123456789abcdefghijklmnopqrstuvwxyz' }
 
 const throughWorker: client.CustomFetch = (url, options) =>
-  exports.default.fetch(new Request(url, { ...(options as RequestInit), redirect: 'manual', cf: cf('US', 'CA') }))
+  fetchWorker(new Request(url, { ...(options as RequestInit), redirect: 'manual', cf: cf('US', 'CA') }))
 
 async function configFor(id: string, secret: string): Promise<client.Configuration> {
   return client.discovery(ISSUER, id, secret, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests], [client.customFetch]: throughWorker })

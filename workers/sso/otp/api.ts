@@ -9,11 +9,9 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
-import { createMiddleware } from 'hono/factory'
 import { json, problemResponses } from '../../api/schemas'
-import { requireRole } from '../../edge/auth'
+import { permission, withAccess } from '../roles/access'
 import type { AppEnv } from '../../edge/context'
-import { ProblemError } from '../../edge/problem'
 import { E164 } from './phone'
 import { smsOutboxFor } from './sms-outbox'
 
@@ -31,7 +29,7 @@ export const SmsOutboxMessage = z
   .object({ id: z.number().int(), to: z.string(), body: z.string(), created_at: z.iso.datetime() })
   .openapi('SsoSmsOutboxMessage')
 
-export const smsOutboxRoute = createRoute({
+export const smsOutboxRoute = createRoute(withAccess(permission('sso:outbox:read', { devOnly: true }), {
   method: 'get',
   path: '/dev/sms-outbox',
   tags: ['dev'],
@@ -42,17 +40,10 @@ export const smsOutboxRoute = createRoute({
     200: json('Messages, newest first', z.object({ items: z.array(SmsOutboxMessage) })),
     ...problemResponses(400, 401, 403, 404),
   },
-})
+}))
 
 export function registerOtpApi(app: OpenAPIHono<AppEnv>): void {
-  app.use(
-    '/dev/sms-outbox',
-    createMiddleware<AppEnv>(async (c, next) => {
-      if (!c.var.config.isDev) throw new ProblemError('NOT_FOUND', { detail: `nothing at ${c.req.path}` })
-      await next()
-    }),
-    requireRole('admin', 'operator'),
-  )
+  // dev-only and the outbox permission: both come from the /dev/* guard in accounts/api-dev-outbox.ts
   app.openapi(smsOutboxRoute, async (c) => {
     const { to, limit } = c.req.valid('query')
     const rows = await smsOutboxFor(c.env.DB, to, limit)

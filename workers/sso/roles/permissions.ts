@@ -1,0 +1,115 @@
+/**
+ * What each role may do, written down once. Routes never name roles: they name a permission
+ * (access.ts), and the roles that hold it are looked up here, so the OpenAPI document, the
+ * enforcing middleware and the role matrix test all read the same table.
+ *
+ * Least privilege: a role gets a permission only when its job needs it. `admin` and `super_admin`
+ * are not wildcards; every permission they hold is listed, so adding a permission to the platform
+ * grants it to nobody until someone decides who needs it. Only `super_admin` holds
+ * `sso:roles:grant_privileged` (granting or revoking `admin` / `super_admin`).
+ * @module
+ */
+import { ROLES, type Role } from '../../edge/roles'
+
+export const PERMISSIONS = [
+  // routing: brands, domains, geo rules, origin pools, analytics
+  'routing:read',
+  'routing:write',
+  // the audit log
+  'audit:read',
+  // FanzSSO management
+  'sso:users:read',
+  'sso:users:disable',
+  'sso:sessions:read',
+  'sso:sessions:revoke',
+  'sso:clients:read',
+  'sso:clients:manage',
+  'sso:roles:read',
+  'sso:roles:grant',
+  'sso:roles:grant_privileged',
+  /** the dev mail outbox (exists only in dev) */
+  'sso:outbox:read',
+  /** resource servers checking tokens (RFC 7662) */
+  'sso:tokens:introspect',
+  // brand operations
+  'media:moderate',
+  'reports:handle',
+  'creator:content:write',
+  // money
+  'payouts:read',
+  'payouts:approve',
+  'payments:refund',
+  // compliance and records custody
+  'compliance:cases:manage',
+  'dmca:manage',
+  'vault:read',
+  'records:2257:read',
+] as const
+
+export type Permission = (typeof PERMISSIONS)[number]
+
+export function isPermission(value: unknown): value is Permission {
+  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value)
+}
+
+const ADMIN: readonly Permission[] = [
+  'routing:read',
+  'routing:write',
+  'audit:read',
+  'sso:users:read',
+  'sso:users:disable',
+  'sso:sessions:read',
+  'sso:sessions:revoke',
+  'sso:clients:read',
+  'sso:clients:manage',
+  'sso:roles:read',
+  'sso:roles:grant',
+  'sso:outbox:read',
+  'media:moderate',
+  'reports:handle',
+  'payouts:read',
+  'compliance:cases:manage',
+]
+
+/** role -> permissions. Every role is listed, `fan` included, so a missing role is a type error. */
+export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
+  fan: [],
+  creator: ['creator:content:write'],
+  moderator: ['media:moderate', 'reports:handle'],
+  support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],
+  finance: ['payouts:read', 'payouts:approve', 'payments:refund'],
+  compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
+  custodian: ['vault:read', 'records:2257:read'],
+  // read-only on the SSO side: operators watch the platform, they do not change accounts
+  operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read'],
+  admin: ADMIN,
+  super_admin: [...ADMIN, 'sso:roles:grant_privileged'],
+  service: ['sso:tokens:introspect'],
+}
+
+/** Roles only a super_admin may grant or revoke. */
+export const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'super_admin']
+
+/**
+ * Roles that make sense only platform-wide: a super_admin or a service identity scoped to one brand
+ * would be a contradiction. `fan` is never granted: every account is one.
+ */
+export const GLOBAL_ONLY_ROLES: readonly Role[] = ['super_admin', 'service']
+export const UNGRANTABLE_ROLES: readonly Role[] = ['fan']
+
+/** The roles holding `permission`, in ROLES order. */
+export function rolesWith(permission: Permission): Role[] {
+  return ROLES.filter((role) => ROLE_PERMISSIONS[role].includes(permission))
+}
+
+/** Union of the permissions of `roles`. */
+export function permissionsOf(roles: readonly Role[]): Permission[] {
+  const held = new Set<Permission>()
+  for (const role of roles) for (const p of ROLE_PERMISSIONS[role]) held.add(p)
+  return PERMISSIONS.filter((p) => held.has(p))
+}
+
+/** The permission needed to grant or revoke `role`. */
+export function grantPermissionFor(role: Role): Permission {
+  return PRIVILEGED_ROLES.includes(role) ? 'sso:roles:grant_privileged' : 'sso:roles:grant'
+}
