@@ -81,6 +81,11 @@ describe('axe-core, WCAG 2.1 AA', () => {
     expect(await violations(url('sso.localhost'))).toEqual([])
   })
 
+  // signed-in FanzSSO pages (account, TOTP, second factor) are checked along the way in totp.e2e.ts
+  it.each(['/login', '/signup', '/password/forgot'])('FanzSSO %s', async (path) => {
+    expect(await violations(url('sso.localhost', path))).toEqual([])
+  })
+
   it('API docs', async () => {
     expect(await violations(url('api.localhost', '/api/docs'))).toEqual([])
   })

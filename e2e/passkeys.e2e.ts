@@ -2,16 +2,11 @@
  * Passkeys in Chromium with a CDP virtual authenticator (CTAP2, platform, resident keys, user
  * verification): sign up through the account API, sign in with the password on `/login`, add a
  * passkey on `/account`, sign out, then sign in with "Sign in with a passkey" and land on `/account`.
- *
- * The pages are the page owner's; the passkey components come from workers/sso/passkeys/ui.tsx.
- * Until `/login` and `/account` render those components, the test puts the same markup into the
- * page and loads /static/passkeys.js with the page's own CSP nonce (the script runs under the real
- * CSP either way), and says so on the console.
+ * Everything runs under the pages' real CSP (scripts by nonce only).
  */
 import type { BrowserContext, CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from '../scripts/dev-server.mjs'
-import { PasskeyManager, PasskeySignIn } from '../workers/sso/passkeys/ui'
 import { cspViolations, launch, port, url } from './browser'
 
 const PASSWORD = 'lantern orbit cactus 42'
@@ -52,37 +47,6 @@ async function signUp(): Promise<void> {
   expect(res.status, res.body).toBe(201)
 }
 
-/** The page's CSP nonce, as a script of the page would read it. */
-function pageNonce(): Promise<string> {
-  return page.evaluate(() => (document.querySelector('[nonce]') as HTMLElement | null)?.nonce ?? '')
-}
-
-/**
- * Makes sure the component is on the page: rendered by the page itself, or (until the page owner
- * drops it in) the component's own markup, with the script loaded under the page's nonce.
- */
-async function ensureComponent(selector: string, render: (nonce: string) => Promise<string>): Promise<'page' | 'injected'> {
-  if (await page.locator(selector).count()) return 'page'
-  const nonce = await pageNonce()
-  const html = (await render(nonce)).replace(/<script[^>]*><\/script>/g, '')
-  await page.evaluate(
-    ([markup, n]) => {
-      const host = document.querySelector('main') ?? document.body
-      host.insertAdjacentHTML('beforeend', markup!)
-      const script = document.createElement('script')
-      script.nonce = n!
-      script.src = '/static/passkeys.js'
-      document.body.append(script)
-    },
-    [html, nonce],
-  )
-  console.info(`passkeys e2e: ${selector} is not on ${new URL(page.url()).pathname} yet; used the component markup from workers/sso/passkeys/ui.tsx`)
-  await page.locator(selector).waitFor({ state: 'visible' })
-  return 'injected'
-}
-
-const renderToString = async (node: unknown) => String(await (node as { toString(): string | Promise<string> }).toString())
-
 describe('passkeys in Chromium', () => {
   it('adds a passkey on /account after a password sign-in on /login', async () => {
     await signUp()
@@ -92,7 +56,6 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL((u) => u.pathname === '/account')
 
-    await ensureComponent('#passkey-add', async (nonce) => renderToString(PasskeyManager({ nonce, passkeys: [] })))
     const add = page.getByRole('button', { name: 'Add a passkey' })
     await expect.poll(() => add.isVisible()).toBe(true)
     await page.getByLabel('Name for the new passkey').fill('E2E laptop')
@@ -117,7 +80,6 @@ describe('passkeys in Chromium', () => {
     await page.goto(url(SSO, '/account'))
     expect(new URL(page.url()).pathname).toBe('/login')
 
-    await ensureComponent('#passkey-sign-in', async (nonce) => renderToString(PasskeySignIn({ nonce, requestId: null })))
     const button = page.getByRole('button', { name: 'Sign in with a passkey' })
     await expect.poll(() => button.isVisible()).toBe(true)
     await button.focus()

@@ -10,7 +10,11 @@ import { NONCE, secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './context'
 import { isJsonApiPath } from './paths'
 
-const ssoOrigin = (c: Context) => (c.var as AppEnv['Variables']).config.issuer
+/** The SSO host as a CSP source; locally its port is whatever the dev server picked. */
+const ssoOrigin = (c: Context) => {
+  const config = (c.var as AppEnv['Variables']).config
+  return config.isDev ? `${config.issuer}:*` : config.issuer
+}
 
 const HSTS_VALUE = 'max-age=63072000; includeSubDomains; preload'
 
@@ -27,7 +31,8 @@ function build(production: boolean): MiddlewareHandler {
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
       frameAncestors: ["'none'"],
-      // brand sign-in forms post to their own host, which redirects to the SSO host
+      // brand sign-out forms post to their own host, which redirects to the SSO host (form-action
+      // governs those redirects too)
       formAction: ["'self'", ssoOrigin],
       ...(production ? { upgradeInsecureRequests: [] } : {}),
     },
