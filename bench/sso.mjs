@@ -26,18 +26,25 @@ export async function mintTokens(port, count) {
   return tokens
 }
 
-/** Sequential µs latencies of `targets[i]` in turn (each used once), on one keep-alive connection. */
-export async function sequentialEach({ port, targets }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const samples = []
+/**
+ * Sequential µs latencies, one request of each lane in turn (so drift hits every lane alike), each
+ * lane on its own keep-alive connection. `lanes` maps a name to a list of targets used once each.
+ */
+export async function interleaved({ port, lanes }) {
+  const names = Object.keys(lanes)
+  const agents = Object.fromEntries(names.map((n) => [n, new http.Agent({ keepAlive: true, maxSockets: 1 })]))
+  const samples = Object.fromEntries(names.map((n) => [n, []]))
+  const count = Math.min(...names.map((n) => lanes[n].length))
   try {
-    for (const target of targets) {
-      const { ns, status } = await timedGet({ port, agent, target })
-      if (status !== 200) throw new Error(`${target.name} answered ${status}`)
-      samples.push(ns / 1000)
+    for (let i = 0; i < count; i++) {
+      for (const name of names) {
+        const { ns, status } = await timedGet({ port, agent: agents[name], target: lanes[name][i] })
+        if (status !== 200) throw new Error(`${name} answered ${status}`)
+        samples[name].push(ns / 1000)
+      }
     }
   } finally {
-    agent.destroy()
+    for (const agent of Object.values(agents)) agent.destroy()
   }
   return samples
 }
@@ -55,8 +62,9 @@ export async function signedInVisitor(port) {
   const created = await request(port, 'api.localhost', '/api/sso/accounts', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, body })
   if (created.status !== 201) throw new Error(`sign-up refused (${created.status}): ${created.body}`)
   const form = new URLSearchParams({ email, password }).toString()
+  // as a browser sends it: Host and Origin with the dev server's port
   const origin = `http://sso.localhost:${port}`
-  const signedIn = await request(port, 'sso.localhost', '/login', {
+  const signedIn = await request(port, `sso.localhost:${port}`, '/login', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form), origin, 'sec-fetch-site': 'same-origin' },
     body: form,

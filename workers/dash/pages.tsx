@@ -10,7 +10,7 @@ import { platformPage } from '../site/platform-page'
 import type { AuditStatus, Overview, PoolRow } from './data'
 
 /** Roles admitted to FanzDash. */
-export const DASH_ROLES: Role[] = ['admin', 'operator']
+export const DASH_ROLES: Role[] = ['super_admin', 'admin', 'operator']
 
 const NAV = [{ href: '/', label: 'Overview' }]
 
@@ -55,7 +55,7 @@ export function signInPage(c: Context<AppEnv>, options: { error?: string; reject
         </div>
       ) : null}
       {options.rejected ? <p>Your session was not accepted ({options.rejected}). Please sign in again.</p> : null}
-      <p>FanzDash is the operators’ dashboard of the FANZ platform. It needs an account that holds the admin or operator role.</p>
+      <p>FanzDash is the operators’ dashboard of the FANZ platform. It needs an account that holds the super_admin, admin or operator role.</p>
       <p>
         <a class="button" href="/auth/login?prompt=login&amp;return_to=%2F">
           Sign in with FanzSSO
@@ -88,13 +88,14 @@ export function forbiddenPage(c: Context<AppEnv>, auth: AuthContext) {
         You are signed in as <code>{auth.subject}</code> with the role{auth.roles.length === 1 ? '' : 's'}{' '}
         {auth.roles.length ? auth.roles.join(', ') : '(none)'}. FanzDash needs one of: {DASH_ROLES.join(', ')}.
       </p>
-      {auth.source === 'cookie' ? <SignOut label="Sign out and use another token" /> : null}
+      {auth.source === 'cookie' ? <SignOut auth={auth} label="Sign out and use another account" /> : null}
     </div>,
   )
 }
 
-const SignOut = ({ label }: { label: string }) => (
-  <form method="post" action="/session/end" class="inline-form">
+/** A FanzSSO session signs out through FanzSSO (every brand); a pasted dev token just leaves this host. */
+const SignOut = ({ label, auth }: { label: string; auth: AuthContext }) => (
+  <form method="post" action={auth.claims.client_id === 'fanzdash' ? '/auth/logout' : '/session/end'} class="inline-form">
     <button type="submit" class="secondary">
       {label}
     </button>
@@ -178,7 +179,7 @@ export function overviewPage(c: Context<AppEnv>, auth: AuthContext, data: Overvi
             Signed in as <code>{auth.subject}</code> ({auth.roles.join(', ')})
           </p>
         </div>
-        {auth.source === 'cookie' ? <SignOut label="Sign out" /> : null}
+        {auth.source === 'cookie' ? <SignOut auth={auth} label="Sign out" /> : null}
       </div>
 
       <section aria-labelledby="brands-title">

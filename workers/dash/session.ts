@@ -38,7 +38,7 @@ export async function startSession(c: Context<AppEnv>): Promise<Response> {
   const auth = toAuthContext(result.claims, 'cookie', nowS)
   if (!auth.roles.some((role) => DASH_ROLES.includes(role))) {
     const roles = auth.roles.length ? auth.roles.join(', ') : 'no roles'
-    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs admin or operator.` }), 403, NO_STORE)
+    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs super_admin, admin or operator.` }), 403, NO_STORE)
   }
   await audit({ env: c.env, actor: auth.subject, actorRoles: auth.roles, requestId: c.var.requestId }, 'dash.session.start', `user:${auth.subject}`, {})
   const expS = typeof result.claims.exp === 'number' ? result.claims.exp : nowS

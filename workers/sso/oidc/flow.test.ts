@@ -115,3 +115,28 @@ describe('brand sign-in through FanzSSO (authorization code + PKCE, BFF sessions
     expect(twice.status).toBe(400)
   })
 })
+
+describe('FanzDash through FanzSSO', () => {
+  it('signs the seeded demo admin in with the password form, then into FanzDash without asking again', async () => {
+    const jar = new CookieJar()
+    const form = new URLSearchParams({ email: 'admin@fanz.localhost', password: 'fanz local demo only' }).toString()
+    const signIn = await browse(jar, 'http://sso.localhost/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://sso.localhost' },
+      body: form,
+    })
+    expect(signIn.map((h) => `${h.status} ${h.path}`)).toEqual(['303 /login', '200 /account'])
+    const dash = await browse(jar, 'http://dash.localhost/')
+    expect(dash.map((h) => `${h.status} ${h.host}${h.path.split('?')[0]}`)).toEqual([
+      '302 dash.localhost/',
+      '302 dash.localhost/auth/login',
+      '303 sso.localhost/authorize',
+      '302 dash.localhost/auth/callback',
+      '200 dash.localhost/',
+    ])
+    const claims = decodeJwt(jar.get('dash.localhost', 'fanz_session')!)
+    expect(claims).toMatchObject({ sub: 'usr_01JFANZDEM0000000000000001', client_id: 'fanzdash', roles: ['fan', 'super_admin'], name: 'Demo Admin' })
+    const overview = await dash.at(-1)!.res.text()
+    expect(overview).toContain('action="/auth/logout"')
+  })
+})
