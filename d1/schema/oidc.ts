@@ -187,3 +187,30 @@ export const loggedOutSessions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sid, t.clientId] }), index('logged_out_sessions_expires_idx').on(t.expiresAtMs)],
 )
+
+/**
+ * What a user allowed a third-party client (first-party clients never ask): the scopes granted, so
+ * the consent screen is shown again only for new scopes. Revoking deletes the row.
+ */
+export const oauthConsents = sqliteTable(
+  'oauth_consents',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => oauthClients.id),
+    /** space-separated */
+    scope: text('scope').notNull(),
+    grantedAtMs: integer('granted_at_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.clientId] })],
+)
+
+/** Single-use codes of the sandbox upstream provider (workers/sso/social/sandbox-idp.tsx), outside production only. */
+export const sandboxIdpCodes = sqliteTable('sandbox_idp_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  recordJson: text('record_json').notNull(),
+  expiresAtMs: integer('expires_at_ms').notNull(),
+})

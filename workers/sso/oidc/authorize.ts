@@ -8,7 +8,6 @@
  * @module
  */
 import type { Context } from 'hono'
-import { z } from 'zod'
 import type { AppEnv } from '../../edge/context'
 import { newId } from '../../lib/ids'
 import { isPkceChallenge } from '../oauth/pkce'
@@ -19,21 +18,11 @@ import { findClient, redirectUriAllowed, type OAuthClient } from './clients'
 import { singleValued } from './errors'
 import { routed } from './issue'
 import { authorizeErrorPage } from './pages'
+import { StoredRequest } from './authorize-request'
+import { consentCovers } from './consent'
 
 const AUTH_REQUEST_TTL_MS = 10 * 60_000
 
-/** What survives the trip through the sign-in pages; validated before it is stored. */
-export const StoredRequest = z.object({
-  clientId: z.string(),
-  redirectUri: z.string(),
-  scopes: z.array(z.string()),
-  state: z.string().optional(),
-  nonce: z.string().optional(),
-  codeChallenge: z.string(),
-  /** the session must have authenticated at or after this (epoch s): prompt=login and max_age */
-  minAuthTimeS: z.number().int().optional(),
-})
-export type StoredRequest = z.infer<typeof StoredRequest>
 
 type Redirectable = { redirectUri: string; state?: string }
 
@@ -97,14 +86,22 @@ export async function authorizeEndpoint(c: Context<AppEnv>): Promise<Response> {
 
   // 3. an existing sign-in answers at once; otherwise sign in first
   const session = await readIdpSession(c)
-  if (session && !prompts.includes('login') && satisfies(session, request)) return issueCode(c, client, request, session)
+  if (session && !prompts.includes('login') && satisfies(session, request)) {
+    if (await consentCovers(c.env.DB, session.userId, client, request.scopes)) return issueCode(c, client, request, session)
+    if (prompts.includes('none')) return errorRedirect(c, back, 'consent_required', 'the user has not allowed this application yet')
+    return c.redirect(`/consent?request=${await park(c, client, request)}`, 303)
+  }
   if (prompts.includes('none')) return errorRedirect(c, back, 'login_required', 'the user is not signed in (or not recently enough)')
+  return c.redirect(`/login?request=${await park(c, client, request)}`, 303)
+}
+
+async function park(c: Context<AppEnv>, client: OAuthClient, request: StoredRequest): Promise<string> {
   const id = newId('authRequest')
   const now = Date.now()
   await c.env.DB.prepare('INSERT INTO auth_requests (id, client_id, params_json, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?)')
     .bind(id, client.id, JSON.stringify(request), now, now + AUTH_REQUEST_TTL_MS)
     .run()
-  return c.redirect(`/login?request=${id}`, 303)
+  return id
 }
 
 function satisfies(session: IdpSession, request: StoredRequest): boolean {
@@ -139,8 +136,11 @@ export async function resumeAuthorization(c: Context<AppEnv>): Promise<Response>
   if (!session || !satisfies(session, request)) return c.redirect(`/login?request=${id}`, 303)
   const client = await findClient(c.env.DB, request.clientId)
   if (!client || client.status !== 'active') return authorizeErrorPage(c, 'The application that sent you here is no longer available.')
+  const denied = c.req.query('denied') === '1'
+  if (!denied && !(await consentCovers(c.env.DB, session.userId, client, request.scopes))) return c.redirect(`/consent?request=${id}`, 303)
   // one completion per parked request (a double submit must not mint two codes)
   const done = await c.env.DB.prepare('UPDATE auth_requests SET completed_at_ms = ? WHERE id = ? AND completed_at_ms IS NULL').bind(Date.now(), id).run()
   if (done.meta.changes !== 1) return authorizeErrorPage(c, 'This sign-in request was already completed. Go back to the site you came from.')
+  if (denied) return errorRedirect(c, request, 'access_denied', 'the user denied the request')
   return issueCode(c, client, request, session)
 }

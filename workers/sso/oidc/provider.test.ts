@@ -167,3 +167,64 @@ describe('token endpoint', () => {
     })
   })
 })
+
+describe('consent for third-party clients', () => {
+  const PARTNER = { id: 'partner-app', redirect: 'https://partner.example/cb' }
+  const partnerAuthorize = (extra: Record<string, string> = {}) =>
+    `/authorize?${new URLSearchParams({ client_id: PARTNER.id, redirect_uri: PARTNER.redirect, response_type: 'code', scope: 'openid email', state: 'p', code_challenge: challengeFor(VERIFIER), code_challenge_method: 'S256', ...extra })}`
+
+  async function registerPartner() {
+    const now = Date.now()
+    await env.DB.prepare(
+      `INSERT OR REPLACE INTO oauth_clients (id, name, kind, secret_kind, secret_hash, redirect_uris_json, grant_types_json, scope, first_party, status, created_at_ms, updated_at_ms)
+       VALUES (?, 'Partner App', 'partner', 'none', NULL, ?, '["authorization_code"]', 'openid email', 0, 'active', ?, ?)`,
+    )
+      .bind(PARTNER.id, JSON.stringify([PARTNER.redirect]), now, now)
+      .run()
+  }
+
+  async function consent(jar: CookieJar, decision: 'allow' | 'deny', headers: Record<string, string> = { origin: 'http://sso.localhost' }): Promise<Response> {
+    const start = await call('sso.localhost', partnerAuthorize(), { headers: { cookie: jar.header('sso.localhost') } })
+    expect(start.headers.get('location')).toMatch(/^\/consent\?request=arq_/)
+    const page = await call('sso.localhost', start.headers.get('location')!, { headers: { cookie: jar.header('sso.localhost') } })
+    const html = await page.text()
+    expect(html).toContain('Allow Partner App to use your FANZ account?')
+    expect(html).toContain('See your email address')
+    const request = new URL(start.headers.get('location')!, 'http://sso.localhost').searchParams.get('request')!
+    return call('sso.localhost', '/consent', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header('sso.localhost'), ...headers },
+      body: new URLSearchParams({ request, decision }).toString(),
+    })
+  }
+
+  it('asks once, remembers the grant, and answers consent_required to prompt=none before it', async () => {
+    await registerPartner()
+    const { jar } = await signedIn()
+    const silent = await call('sso.localhost', partnerAuthorize({ prompt: 'none' }), { headers: { cookie: jar.header('sso.localhost') } })
+    expect(new URL(silent.headers.get('location')!).searchParams.get('error')).toBe('consent_required')
+
+    const allowed = await consent(jar, 'allow')
+    expect(allowed.status).toBe(200)
+    const next = allowed.headers.get('refresh')!.replace('0;url=', '')
+    expect(next).toMatch(/^\/authorize\/resume\?request=arq_/)
+    const resumed = await call('sso.localhost', next, { headers: { cookie: jar.header('sso.localhost') } })
+    expect(new URL(resumed.headers.get('location')!).searchParams.get('code')).toMatch(/^usr_/)
+
+    const again = await call('sso.localhost', partnerAuthorize(), { headers: { cookie: jar.header('sso.localhost') } })
+    expect(new URL(again.headers.get('location')!).searchParams.get('code')).toMatch(/^usr_/)
+  })
+
+  it('sends access_denied back when the user denies, and refuses a cross-site decision', async () => {
+    await registerPartner()
+    const { jar } = await signedIn()
+    expect((await consent(jar, 'allow', { origin: 'https://evil.example' })).status).toBe(403)
+    const denied = await consent(jar, 'deny')
+    const next = denied.headers.get('refresh')!.replace('0;url=', '')
+    const back = await call('sso.localhost', next, { headers: { cookie: jar.header('sso.localhost') } })
+    const url = new URL(back.headers.get('location')!)
+    expect(url.origin + url.pathname).toBe(PARTNER.redirect)
+    expect(url.searchParams.get('error')).toBe('access_denied')
+    expect(url.searchParams.get('state')).toBe('p')
+  })
+})

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../../edge/context'
 import { authorizeEndpoint, resumeAuthorization } from './authorize'
+import { showConsent, submitConsent } from './consent'
 import { providerMetadata } from './discovery'
 import { endSessionEndpoint } from './end-session'
 import { oauthEndpoint } from './errors'
@@ -25,6 +26,7 @@ oidcRoutes.get('/.well-known/oauth-authorization-server', metadata)
 
 oidcRoutes.on(['GET', 'POST'], '/authorize', authorizeEndpoint)
 oidcRoutes.get('/authorize/resume', resumeAuthorization)
+oidcRoutes.get('/consent', showConsent).post('/consent', submitConsent)
 oidcRoutes.post('/token', oauthEndpoint(tokenEndpoint))
 oidcRoutes.on(['GET', 'POST'], '/userinfo', userinfoEndpoint)
 oidcRoutes.post('/introspect', oauthEndpoint(introspectionEndpoint))

@@ -13,9 +13,8 @@
  *   whatever the outcome.
  * - `GET /sandbox-idp/userinfo`: the identity for a Bearer access token (sealed, 5 minutes).
  *
- * Codes are kept, as the SHA-256 of the code only, in `webauthn_challenges` (purpose
- * `sandbox_idp_code`): the one existing table of single-use, short-lived challenges with no user
- * reference; `DELETE ... RETURNING` makes redemption atomic, so a code can never be used twice.
+ * Codes are kept, as the SHA-256 of the code only, in `sandbox_idp_codes`; `DELETE ... RETURNING`
+ * makes redemption atomic, so a code can never be used twice; expired rows go with each new code.
  * @module
  */
 import type { Context } from 'hono'
@@ -35,7 +34,6 @@ import { isSsoSameOrigin } from './same-origin'
 
 export const SANDBOX_CODE_TTL_S = 60
 export const SANDBOX_ACCESS_TOKEN_TTL_S = 300
-const CODE_PURPOSE = 'sandbox_idp_code'
 const TOKEN_BOX: SecretBoxPurpose = { salt: 'fanz/sandbox-idp', info: 'access-token/v1' }
 const TOKEN_AAD = 'sandbox-idp access token'
 
@@ -206,9 +204,10 @@ sandboxIdpRoutes.post('/sandbox-idp/authorize', async (c) => {
   if (!identity.success) return authorizePage(c, 422, params, form, fieldErrors(identity.error))
   const code = randomToken(32)
   const record: CodeRecord = { identity: identity.data, redirectUri: params.redirect_uri, codeChallenge: params.code_challenge }
-  await c.env.DB.prepare('INSERT INTO webauthn_challenges (id, user_id, purpose, challenge, expires_at_ms) VALUES (?, NULL, ?, ?, ?)')
-    .bind(sha256Hex(code), CODE_PURPOSE, JSON.stringify(record), Date.now() + SANDBOX_CODE_TTL_S * 1000)
-    .run()
+  await c.env.DB.batch([
+    c.env.DB.prepare('DELETE FROM sandbox_idp_codes WHERE expires_at_ms < ?').bind(Date.now()),
+    c.env.DB.prepare('INSERT INTO sandbox_idp_codes (code_hash, record_json, expires_at_ms) VALUES (?, ?, ?)').bind(sha256Hex(code), JSON.stringify(record), Date.now() + SANDBOX_CODE_TTL_S * 1000),
+  ])
   back.searchParams.set('code', code)
   c.header('cache-control', 'no-store')
   return c.redirect(back.toString(), 303)
@@ -232,8 +231,8 @@ sandboxIdpRoutes.post('/sandbox-idp/token', async (c) => {
   const parsed = TokenRequest.safeParse(form)
   if (!parsed.success) return oauthError(c, 400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
   // consumed by this attempt whatever happens next: a second exchange of the same code always fails
-  const row = await c.env.DB.prepare('DELETE FROM webauthn_challenges WHERE id = ? AND purpose = ? RETURNING challenge, expires_at_ms')
-    .bind(sha256Hex(parsed.data.code), CODE_PURPOSE)
+  const row = await c.env.DB.prepare('DELETE FROM sandbox_idp_codes WHERE code_hash = ? RETURNING record_json AS challenge, expires_at_ms')
+    .bind(sha256Hex(parsed.data.code))
     .first<{ challenge: string; expires_at_ms: number }>()
   if (!row || row.expires_at_ms <= Date.now()) return oauthError(c, 400, 'invalid_grant', 'the code is unknown, expired or already used')
   const record = JSON.parse(row.challenge) as CodeRecord
