@@ -26,6 +26,8 @@ export const oauthClients = sqliteTable('oauth_clients', {
   scope: text('scope').notNull(),
   /** OIDC Back-Channel Logout 1.0 receiver, or null */
   backchannelLogoutUri: text('backchannel_logout_uri'),
+  /** JWS alg of this client's ID tokens (OIDC Dynamic Registration's `id_token_signed_response_alg`) */
+  idTokenSignedResponseAlg: text('id_token_signed_response_alg', { enum: ['EdDSA', 'RS256'] }).notNull().default('EdDSA'),
   /** first-party clients skip the consent screen */
   firstParty: integer('first_party', { mode: 'boolean' }).notNull().default(false),
   status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),

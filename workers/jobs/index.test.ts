@@ -8,16 +8,16 @@ import { CRON_HOURLY } from './index'
 const worker: Pick<Required<ExportedHandler<Env>>, 'queue' | 'scheduled'> = entry
 
 describe('cron triggers', () => {
-  it('hourly: keeps an active and a next signing key, and audits the change', async () => {
+  it('hourly: keeps an active and a next signing key per algorithm, and audits the change', async () => {
     await env.DB.exec('DELETE FROM signing_keys')
     const ctx = createExecutionContext()
     await worker.scheduled(createScheduledController({ cron: CRON_HOURLY, scheduledTime: Date.now() }), env, ctx)
     await waitOnExecutionContext(ctx)
-    const states = (await env.DB.prepare('SELECT state FROM signing_keys').all<{ state: string }>()).results.map((r) => r.state).sort()
-    expect(states).toEqual(['active', 'next'])
+    const states = (await env.DB.prepare('SELECT alg, state FROM signing_keys').all<{ alg: string; state: string }>()).results.map((r) => `${r.alg} ${r.state}`).sort()
+    expect(states).toEqual(['EdDSA active', 'EdDSA next', 'RS256 active', 'RS256 next'])
     const entries = await auditLog(env).list({ action: 'sso.signing_key.rotate', limit: 10 })
     expect(entries).toHaveLength(1)
-    expect(JSON.parse(entries[0]!.details).created).toHaveLength(2)
+    expect(JSON.parse(entries[0]!.details).created).toHaveLength(4)
 
     // a second run changes nothing and audits nothing
     await worker.scheduled(createScheduledController({ cron: CRON_HOURLY, scheduledTime: Date.now() }), env, createExecutionContext())

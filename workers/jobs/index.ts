@@ -20,7 +20,7 @@ const jobs: Record<string, Job[]> = {
   [CRON_HOURLY]: [
     async (env, now) => {
       const report = await rotateSigningKeys(env.DB, getConfig(env), now)
-      if (report.activated || report.created.length || report.deleted.length) {
+      if (report.activated.length || report.created.length || report.deleted.length) {
         await audit({ env, actor: 'system:cron' }, 'sso.signing_key.rotate', 'signing_keys', { ...report })
       }
       return report

@@ -33,7 +33,8 @@ ssoApp.get('/.well-known/jwks.json', async (c) => {
   }
   // relying parties may cache for a while: a new key is published a full rotation period before it signs
   c.header('cache-control', 'public, max-age=300')
-  return c.json({ keys: keys.map(({ kid, kty, crv, x, alg, use }) => ({ kid, kty, crv, x, alg, use })) })
+  // public members only, named per key type (RFC 7517 §4, RFC 8037 §2)
+  return c.json({ keys: keys.map(({ kid, kty, crv, x, n, e, alg, use }) => (kty === 'RSA' ? { kid, kty, n, e, alg, use } : { kid, kty, crv, x, alg, use })) })
 })
 
 // each concern owns its routes (paths are disjoint): /passkeys/*, /mfa/*, /social/* and the pages

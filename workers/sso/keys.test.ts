@@ -20,21 +20,24 @@ describe('signing-key store', () => {
     forgetVerifierCache()
   })
 
-  it('bootstraps an active key and a published successor', async () => {
+  it('bootstraps an active key and a published successor for each algorithm', async () => {
     const report = await rotateSigningKeys(env.DB, config, T0)
-    expect(report.created).toHaveLength(2)
-    const rows = await env.DB.prepare('SELECT state FROM signing_keys ORDER BY created_at_ms, kid').all<{ state: string }>()
-    expect(rows.results.map((r) => r.state).sort()).toEqual(['active', 'next'])
-    expect(await publishedKeys(env.DB, T0, true)).toHaveLength(2)
+    expect(report.created).toHaveLength(4)
+    const rows = await env.DB.prepare('SELECT alg, state FROM signing_keys ORDER BY alg, state').all<{ alg: string; state: string }>()
+    expect(rows.results.map((r) => `${r.alg} ${r.state}`)).toEqual(['EdDSA active', 'EdDSA next', 'RS256 active', 'RS256 next'])
+    const published = await publishedKeys(env.DB, T0, true)
+    expect(published.map((k) => `${k.alg} ${k.kty}`).sort()).toEqual(['EdDSA OKP', 'EdDSA OKP', 'RS256 RSA', 'RS256 RSA'])
+    expect((await activeSigningKey(env.DB, config, T0, 'RS256')).alg).toBe('RS256')
+    expect((await activeSigningKey(env.DB, config, T0)).alg).toBe('EdDSA')
   })
 
   it('keeps private keys sealed at rest and bound to their kid', async () => {
     await rotateSigningKeys(env.DB, config, T0)
-    const row = await env.DB.prepare("SELECT kid, public_jwk, private_jwk_enc FROM signing_keys WHERE state = 'active'").first<{ kid: string; public_jwk: string; private_jwk_enc: string }>()
+    const row = await env.DB.prepare("SELECT kid, public_jwk, private_jwk_enc FROM signing_keys WHERE state = 'active' AND alg = 'EdDSA'").first<{ kid: string; public_jwk: string; private_jwk_enc: string }>()
     expect(row!.private_jwk_enc).not.toContain('"d"')
     expect(JSON.parse(row!.public_jwk)).not.toHaveProperty('d')
     // a ciphertext moved to another kid does not decrypt (the kid is additional authenticated data)
-    await env.DB.prepare("UPDATE signing_keys SET private_jwk_enc = (SELECT private_jwk_enc FROM signing_keys WHERE state = 'next') WHERE state = 'active'").run()
+    await env.DB.prepare("UPDATE signing_keys SET private_jwk_enc = (SELECT private_jwk_enc FROM signing_keys WHERE state = 'next' AND alg = 'EdDSA') WHERE state = 'active' AND alg = 'EdDSA'").run()
     forgetCachedKeys()
     await expect(activeSigningKey(env.DB, config, T0)).rejects.toThrow()
   })
@@ -44,13 +47,13 @@ describe('signing-key store', () => {
     const before = await activeSigningKey(env.DB, config, T0)
     const { token } = await signAccessToken(env.DB, config, { subject: 'usr_old', roles: ['fan'], ttlSeconds: 3600 })
 
-    expect((await rotateSigningKeys(env.DB, config, T0 + DAY)).activated).toBeNull()
+    expect((await rotateSigningKeys(env.DB, config, T0 + DAY)).activated).toEqual([])
     const report = await rotateSigningKeys(env.DB, config, T0 + config.signingKeyRotateDays * DAY)
-    expect(report.retired).toBe(before.kid)
-    expect(report.activated).not.toBeNull()
-    expect(report.created).toHaveLength(1)
+    expect(report.retired).toContain(before.kid)
+    expect(report.activated).toHaveLength(2)
+    expect(report.created).toHaveLength(2)
     const after = await activeSigningKey(env.DB, config, T0 + config.signingKeyRotateDays * DAY)
-    expect(after.kid).toBe(report.activated)
+    expect(report.activated).toContain(after.kid)
 
     forgetVerifierCache()
     expect(await verify(token)).toMatchObject({ ok: true })
@@ -66,10 +69,13 @@ describe('signing-key store', () => {
 
   it('two concurrent bootstraps leave exactly one active key', async () => {
     await Promise.all([rotateSigningKeys(env.DB, config, T0), rotateSigningKeys(env.DB, config, T0), activeSigningKey(env.DB, config, T0)])
-    const active = await env.DB.prepare("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'active'").first<{ n: number }>()
-    const next = await env.DB.prepare("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'next'").first<{ n: number }>()
-    expect(active!.n).toBe(1)
-    expect(next!.n).toBe(1)
+    const counts = await env.DB.prepare('SELECT alg, state, COUNT(*) AS n FROM signing_keys GROUP BY alg, state ORDER BY alg, state').all<{ alg: string; state: string; n: number }>()
+    expect(counts.results).toEqual([
+      { alg: 'EdDSA', state: 'active', n: 1 },
+      { alg: 'EdDSA', state: 'next', n: 1 },
+      { alg: 'RS256', state: 'active', n: 1 },
+      { alg: 'RS256', state: 'next', n: 1 },
+    ])
   })
 
   it('publishes the JWKS on the SSO host, public halves only', async () => {
@@ -78,8 +84,9 @@ describe('signing-key store', () => {
     const { keys } = (await res.json()) as { keys: Array<Record<string, string>> }
     expect(keys.length).toBeGreaterThanOrEqual(2)
     for (const key of keys) {
-      expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
-      expect(key).not.toHaveProperty('d')
+      if (key.alg === 'EdDSA') expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig' })
+      else expect(key).toMatchObject({ kty: 'RSA', alg: 'RS256', e: 'AQAB', use: 'sig' })
+      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(secret)
     }
   })
 

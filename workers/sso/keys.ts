@@ -16,7 +16,15 @@ import { utf8 } from '../lib/encoding'
 import { newId } from '../lib/ids'
 import { sealSecret, unsealSecret, type SecretBoxPurpose } from '../lib/secret-box'
 
+/** Access tokens (and everything the platform verifies itself) are EdDSA. */
 export const SIGNING_ALG = 'EdDSA'
+/**
+ * Every algorithm that has its own key pair and rotation. RS256 exists for ID tokens of clients
+ * that ask for it: OIDC Discovery §3 requires an OP to support RS256, and many relying-party
+ * libraries assume it. Each algorithm keeps its own next -> active -> retired cycle.
+ */
+export const SIGNING_ALGS = ['EdDSA', 'RS256'] as const
+export type SigningAlg = (typeof SIGNING_ALGS)[number]
 /** how long after retirement a key stays in the JWKS: longest token lifetime plus clock skew */
 export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000
 const JWKS_CACHE_MS = 60_000
@@ -35,8 +43,8 @@ export interface SigningKey {
 
 export interface RotationReport {
   created: string[]
-  activated: string | null
-  retired: string | null
+  activated: string[]
+  retired: string[]
   deleted: string[]
 }
 
@@ -56,13 +64,13 @@ async function unseal(masterKey: string, kid: string, sealed: string): Promise<J
   return JSON.parse(new TextDecoder().decode(await unsealSecret(masterKey, PRIVATE_JWK_WRAP, kid, sealed))) as JWK
 }
 
-async function newKeyRow(config: Config, state: 'next' | 'active', nowMs: number): Promise<SigningKeyRow> {
+async function newKeyRow(config: Config, state: 'next' | 'active', nowMs: number, alg: SigningAlg): Promise<SigningKeyRow> {
   const kid = newId('signingKey', nowMs)
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true })
-  const publicJwk: PublicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' }
+  const { publicKey, privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { modulusLength: 2048, extractable: true })
+  const publicJwk: PublicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }
   return {
     kid,
-    alg: SIGNING_ALG,
+    alg,
     state,
     publicJwk: JSON.stringify(publicJwk),
     privateJwkEnc: await seal(config.signingMasterKey, kid, await exportJWK(privateKey)),
@@ -74,36 +82,37 @@ async function newKeyRow(config: Config, state: 'next' | 'active', nowMs: number
 }
 
 /**
- * Inserts `row` only if no key in `state` exists yet: one statement, so two isolates bootstrapping
- * at once cannot both win.
+ * Inserts `row` only if no key of its algorithm in `state` exists yet: one statement, so two
+ * isolates bootstrapping at once cannot both win.
  */
 async function insertIfNone(d1: D1Database, row: SigningKeyRow): Promise<boolean> {
   const result = await d1
     .prepare(
       `INSERT INTO signing_keys (kid, alg, state, public_jwk, private_jwk_enc, created_at_ms, activated_at_ms)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = ?3)`,
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = ?3 AND alg = ?2)`,
     )
     .bind(row.kid, row.alg, row.state, row.publicJwk, row.privateJwkEnc, row.createdAtMs, row.activatedAtMs)
     .run()
   return result.meta.changes === 1
 }
 
-/** The key that signs now; bootstraps the first key pair on a fresh database. */
-export async function activeSigningKey(d1: D1Database, config: Config, nowMs = Date.now()): Promise<SigningKey> {
-  let row = await db(d1).select().from(signingKeys).where(eq(signingKeys.state, 'active')).get()
+/** The key of `alg` that signs now; bootstraps the first key pair on a fresh database. */
+export async function activeSigningKey(d1: D1Database, config: Config, nowMs = Date.now(), alg: SigningAlg = SIGNING_ALG): Promise<SigningKey> {
+  const activeOf = () => db(d1).select().from(signingKeys).where(and(eq(signingKeys.state, 'active'), eq(signingKeys.alg, alg))).get()
+  let row = await activeOf()
   if (!row) {
-    await insertIfNone(d1, await newKeyRow(config, 'active', nowMs))
+    await insertIfNone(d1, await newKeyRow(config, 'active', nowMs, alg))
     jwksCache = undefined
-    row = await db(d1).select().from(signingKeys).where(eq(signingKeys.state, 'active')).get()
+    row = await activeOf()
     if (!row) throw new Error('signing key bootstrap failed')
   }
-  const { kid, alg, privateJwkEnc } = row
+  const { kid, privateJwkEnc } = row
   let privateKey = privateKeys.get(kid)
   if (!privateKey) {
-    privateKey = unseal(config.signingMasterKey, kid, privateJwkEnc).then((jwk) => importJWK(jwk, alg) as Promise<CryptoKey>)
+    privateKey = unseal(config.signingMasterKey, kid, privateJwkEnc).then((jwk) => importJWK(jwk, row.alg) as Promise<CryptoKey>)
     privateKeys.set(kid, privateKey)
   }
-  return { kid, alg, privateKey: await privateKey }
+  return { kid, alg: row.alg, privateKey: await privateKey }
 }
 
 /** Public keys to publish: next, active, and retired keys whose tokens may still be live. */
@@ -123,18 +132,24 @@ export function forgetCachedKeys(): void {
 }
 
 /**
- * One rotation step, run by the hourly cron and safe to run twice concurrently: every change is a
- * conditional update inside one D1 batch.
+ * One rotation step for every algorithm, run by the hourly cron and safe to run twice
+ * concurrently: every change is a conditional update inside one D1 batch.
  */
 export async function rotateSigningKeys(d1: D1Database, config: Config, nowMs = Date.now()): Promise<RotationReport> {
-  const report: RotationReport = { created: [], activated: null, retired: null, deleted: [] }
+  const report: RotationReport = { created: [], activated: [], retired: [], deleted: [] }
+  const rows = await db(d1).select().from(signingKeys).all()
+  for (const alg of SIGNING_ALGS) await rotateAlg(d1, config, alg, rows.filter((r) => r.alg === alg), nowMs, report)
+  jwksCache = undefined
+  return report
+}
+
+async function rotateAlg(d1: D1Database, config: Config, alg: SigningAlg, rows: SigningKeyRow[], nowMs: number, report: RotationReport): Promise<void> {
   const handle = db(d1)
-  const rows = await handle.select().from(signingKeys).all()
   const active = rows.find((r) => r.state === 'active')
   const next = rows.find((r) => r.state === 'next')
 
   if (!active) {
-    const row = await newKeyRow(config, 'active', nowMs)
+    const row = await newKeyRow(config, 'active', nowMs, alg)
     if (await insertIfNone(d1, row)) report.created.push(row.kid)
   } else if (next && nowMs - (active.activatedAtMs ?? active.createdAtMs) >= config.signingKeyRotateDays * 86_400_000) {
     const results = await handle.batch([
@@ -148,20 +163,18 @@ export async function rotateSigningKeys(d1: D1Database, config: Config, nowMs = 
         .where(and(eq(signingKeys.kid, next.kid), eq(signingKeys.state, 'next'))),
     ])
     if (results[0].meta.changes === 1) {
-      report.retired = active.kid
-      report.activated = next.kid
+      report.retired.push(active.kid)
+      report.activated.push(next.kid)
     }
   }
 
   // Always keep a published successor, so relying parties have cached it before it signs.
-  const nextRow = await newKeyRow(config, 'next', nowMs)
+  const nextRow = await newKeyRow(config, 'next', nowMs, alg)
   if (await insertIfNone(d1, nextRow)) report.created.push(nextRow.kid)
 
   const expired = rows.filter((r) => r.state === 'retired' && (r.expiresAtMs ?? 0) <= nowMs)
   if (expired.length) {
-    await handle.delete(signingKeys).where(and(eq(signingKeys.state, 'retired'), lt(signingKeys.expiresAtMs, nowMs + 1)))
-    report.deleted = expired.map((r) => r.kid)
+    await handle.delete(signingKeys).where(and(eq(signingKeys.alg, alg), eq(signingKeys.state, 'retired'), lt(signingKeys.expiresAtMs, nowMs + 1)))
+    report.deleted.push(...expired.map((r) => r.kid))
   }
-  jwksCache = undefined
-  return report
 }

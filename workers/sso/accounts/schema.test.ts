@@ -21,7 +21,9 @@ async function sqliteError(query: PromiseLike<unknown>): Promise<string> {
 
 describe('sso accounts schema (migration 0001_sso_accounts on D1)', () => {
   beforeEach(async () => {
-    await env.DB.batch([env.DB.prepare('DELETE FROM email_tokens'), env.DB.prepare('DELETE FROM users')])
+    // every table that refers to users first (the seed's demo accounts have roles)
+    const dependents = ['email_tokens', 'user_roles', 'profile_overrides', 'passkeys', 'otp_challenges', 'social_identities', 'oauth_consents']
+    await env.DB.batch([...dependents.map((t) => env.DB.prepare(`DELETE FROM ${t}`)), env.DB.prepare('DELETE FROM users')])
   })
 
   it('is applied with both tables and no cascading foreign keys', async () => {

@@ -40,6 +40,7 @@ interface ClientRow {
   grant_types_json: string
   scope: string
   backchannel_logout_uri: string | null
+  id_token_signed_response_alg: 'EdDSA' | 'RS256'
   first_party: number
   status: 'active' | 'disabled'
   created_at_ms: number
@@ -48,7 +49,7 @@ interface ClientRow {
 
 // never secret_hash
 const CLIENT_COLUMNS = `id, name, kind, brand_id, secret_kind, redirect_uris_json, post_logout_redirect_uris_json, grant_types_json, scope,
-  backchannel_logout_uri, first_party, status, created_at_ms, updated_at_ms`
+  backchannel_logout_uri, id_token_signed_response_alg, first_party, status, created_at_ms, updated_at_ms`
 
 function clientJson(row: ClientRow): z.infer<typeof ClientView> {
   return {
@@ -63,6 +64,7 @@ function clientJson(row: ClientRow): z.infer<typeof ClientView> {
     grant_types: JSON.parse(row.grant_types_json) as string[],
     scope: row.scope,
     backchannel_logout_uri: row.backchannel_logout_uri,
+    id_token_signed_response_alg: row.id_token_signed_response_alg,
     status: row.status,
     created_at: iso(row.created_at_ms),
     updated_at: iso(row.updated_at_ms),
@@ -209,6 +211,7 @@ export function registerClientRoutes(app: OpenAPIHono<AppEnv>): void {
       grant_types_json: JSON.stringify(body.kind === 'service' ? ['client_credentials'] : ['authorization_code', 'refresh_token']),
       scope: [...new Set(scopes)].join(' '),
       backchannel_logout_uri: body.backchannel_logout_uri,
+      id_token_signed_response_alg: body.id_token_signed_response_alg,
       first_party: 0,
       status: 'active',
       created_at_ms: nowMs,
@@ -216,9 +219,9 @@ export function registerClientRoutes(app: OpenAPIHono<AppEnv>): void {
     }
     await c.env.DB.prepare(
       `INSERT INTO oauth_clients (id, name, kind, brand_id, secret_kind, secret_hash, redirect_uris_json, post_logout_redirect_uris_json, grant_types_json, scope,
-         backchannel_logout_uri, first_party, status, created_at_ms, updated_at_ms) VALUES (?, ?, ?, NULL, 'hashed', ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)`,
+         backchannel_logout_uri, id_token_signed_response_alg, first_party, status, created_at_ms, updated_at_ms) VALUES (?, ?, ?, NULL, 'hashed', ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?)`,
     )
-      .bind(row.id, row.name, row.kind, hashClientSecret(secret), row.redirect_uris_json, row.post_logout_redirect_uris_json, row.grant_types_json, row.scope, row.backchannel_logout_uri, nowMs, nowMs)
+      .bind(row.id, row.name, row.kind, hashClientSecret(secret), row.redirect_uris_json, row.post_logout_redirect_uris_json, row.grant_types_json, row.scope, row.backchannel_logout_uri, row.id_token_signed_response_alg, nowMs, nowMs)
       .run()
     await audit(c, 'sso.client.create', `client:${row.id}`, { before: null, after: auditView(row) })
     c.header('cache-control', 'no-store')

@@ -123,6 +123,7 @@ export const ClientView = z
     grant_types: z.array(z.string()),
     scope: z.string(),
     backchannel_logout_uri: z.string().nullable(),
+    id_token_signed_response_alg: z.enum(['EdDSA', 'RS256']),
     status: z.enum(['active', 'disabled']),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
@@ -142,6 +143,7 @@ export const ClientCreate = z
     post_logout_redirect_uris: UriList.default([]),
     scope: z.string().max(512).optional().openapi({ description: 'space-separated; defaults to `openid profile` for partners, empty for services' }),
     backchannel_logout_uri: Uri.nullable().default(null),
+    id_token_signed_response_alg: z.enum(['EdDSA', 'RS256']).default('RS256').openapi({ description: 'how this client\'s ID tokens are signed; RS256 is what most OIDC libraries expect' }),
   })
   .strict()
   .openapi('SsoClientCreate')

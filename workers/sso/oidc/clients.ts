@@ -8,6 +8,7 @@
  */
 import type { Config } from '../../config'
 import { base64url, sha256Hex, timingSafeEqualText, utf8 } from '../../lib/encoding'
+import type { SigningAlg } from '../keys'
 
 export interface OAuthClient {
   id: string
@@ -21,6 +22,7 @@ export interface OAuthClient {
   grantTypes: string[]
   scopes: string[]
   backchannelLogoutUri: string | null
+  idTokenAlg: SigningAlg
   firstParty: boolean
   status: 'active' | 'disabled'
 }
@@ -37,6 +39,7 @@ type ClientRow = {
   grant_types_json: string
   scope: string
   backchannel_logout_uri: string | null
+  id_token_signed_response_alg: SigningAlg
   first_party: number
   status: OAuthClient['status']
 }
@@ -56,6 +59,7 @@ export function toClient(row: ClientRow): OAuthClient {
     grantTypes: JSON.parse(row.grant_types_json) as string[],
     scopes: row.scope.split(' ').filter(Boolean),
     backchannelLogoutUri: row.backchannel_logout_uri,
+    idTokenAlg: row.id_token_signed_response_alg,
     firstParty: row.first_party === 1,
     status: row.status,
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Config } from '../../config'
-import { SIGNING_ALG } from '../keys'
+import { SIGNING_ALGS } from '../keys'
 import { SUPPORTED_SCOPES } from './claims'
 
 export function providerMetadata(config: Config) {
@@ -23,7 +23,7 @@ export function providerMetadata(config: Config) {
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [SIGNING_ALG],
+    id_token_signing_alg_values_supported: [...SIGNING_ALGS],
     userinfo_signing_alg_values_supported: ['none'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -10,7 +10,7 @@ import { compactVerify, createLocalJWKSet, decodeJwt } from 'jose'
 import { audit } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
 import { isSameOrigin } from '../../dash/session'
-import { publishedKeys } from '../keys'
+import { publishedKeys, SIGNING_ALGS } from '../keys'
 import { clearIdpCookie, readIdpSession } from '../login/idp-session'
 import { userSessions } from '../sessions'
 import { findClient, redirectUriAllowed } from './clients'
@@ -22,7 +22,7 @@ import { authorizeErrorPage, confirmSignOutPage, signedOutPage } from './pages'
 async function hintClaims(d1: D1Database, issuer: string, hint: string | undefined): Promise<{ sub: string; aud: string; sid?: string } | null> {
   if (!hint || hint.length > 8192) return null
   try {
-    await compactVerify(hint, createLocalJWKSet({ keys: await publishedKeys(d1) }), { algorithms: ['EdDSA'] })
+    await compactVerify(hint, createLocalJWKSet({ keys: await publishedKeys(d1) }), { algorithms: [...SIGNING_ALGS] })
     const claims = decodeJwt(hint)
     const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud
     if (claims.iss !== issuer || typeof claims.sub !== 'string' || typeof aud !== 'string') return null

@@ -80,7 +80,7 @@ export async function issueUserTokens(d1: D1Database, config: Config, grant: Ses
     scope: grant.scopes.join(' '),
   }
   if (grant.scopes.includes('openid')) {
-    const key = await activeSigningKey(d1, config, nowMs)
+    const key = await activeSigningKey(d1, config, nowMs, grant.client.idTokenAlg)
     const iat = Math.floor(nowMs / 1000)
     const { sub: _sub, ...claims } = profile.claims
     response.id_token = await new SignJWT({

@@ -12,7 +12,7 @@ import { audit } from '../../compliance/audit'
 import type { RevokedSession } from '../../../durable-objects/user-sessions'
 import { randomToken } from '../../lib/encoding'
 import { platformFetch } from '../../lib/platform-fetch'
-import { activeSigningKey } from '../keys'
+import { activeSigningKey, type SigningAlg } from '../keys'
 import { findClient } from './clients'
 import { IDP_CLIENT_ID } from '../login/idp-session'
 
@@ -20,8 +20,9 @@ export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-lo
 const TIMEOUT_MS = 5_000
 
 /** The logout token for one client (§2.4): iss, aud, iat, exp, jti, events, sub and sid; never a nonce. */
-export async function logoutToken(d1: D1Database, config: Config, input: { clientId: string; subject: string; sid: string }, nowMs = Date.now()): Promise<string> {
-  const key = await activeSigningKey(d1, config, nowMs)
+export async function logoutToken(d1: D1Database, config: Config, input: { clientId: string; subject: string; sid: string; alg?: SigningAlg }, nowMs = Date.now()): Promise<string> {
+  // signed like the client's ID tokens, the algorithm it verifies
+  const key = await activeSigningKey(d1, config, nowMs, input.alg)
   const iat = Math.floor(nowMs / 1000)
   return new SignJWT({ events: { [BACKCHANNEL_EVENT]: {} }, sid: input.sid })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
@@ -56,7 +57,7 @@ export async function notifyLoggedOut(env: Env, ctx: ExecutionContext, config: C
     [...targets.values()].map(async ({ clientId, sid }): Promise<LogoutOutcome> => {
       const client = await findClient(env.DB, clientId)
       if (!client?.backchannelLogoutUri) return { clientId, sid, status: 'no_uri' }
-      const token = await logoutToken(env.DB, config, { clientId, subject: userId, sid })
+      const token = await logoutToken(env.DB, config, { clientId, subject: userId, sid, alg: client.idTokenAlg })
       try {
         const res = await send(client.backchannelLogoutUri, {
           method: 'POST',

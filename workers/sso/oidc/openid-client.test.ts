@@ -105,6 +105,29 @@ describe('openid-client against FanzSSO', () => {
     expect(after.headers.get('location')).toMatch(/^\/login\?request=arq_/)
   })
 
+  it('signs ID tokens with RS256 for a client registered for it (OIDC Discovery requires RS256)', async () => {
+    await env.DB.prepare("UPDATE oauth_clients SET id_token_signed_response_alg = 'RS256' WHERE id = ?").bind(RP.id).run()
+    const config = await configFor(RP.id, RP.secret)
+    expect(config.serverMetadata().id_token_signing_alg_values_supported).toEqual(['EdDSA', 'RS256'])
+    const jar = new CookieJar()
+    const { userId } = await createUser()
+    await signInAtSso(jar, userId)
+    const verifier = client.randomPKCECodeVerifier()
+    const nonce = client.randomNonce()
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: RP.redirect, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', nonce })
+    const res = await call('sso.localhost', url.pathname + url.search, { headers: { cookie: jar.header('sso.localhost') } })
+    const tokens = await client.authorizationCodeGrant(config, new URL(res.headers.get('location')!), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true })
+    const header = JSON.parse(atob(tokens.id_token!.split('.')[0]!.replaceAll('-', '+').replaceAll('_', '/'))) as { alg: string; kid: string }
+    expect(header.alg).toBe('RS256')
+    const jwks = (await (await call('sso.localhost', '/.well-known/jwks.json')).json()) as { keys: Array<{ kid: string; kty: string }> }
+    expect(jwks.keys.find((k) => k.kid === header.kid)?.kty).toBe('RSA')
+    // its signature verifies against the published key (openid-client checks claims; jose checks the signature here)
+    const { jwtVerify, createLocalJWKSet } = await import('jose')
+    const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(jwks as never), { issuer: 'http://sso.localhost', audience: RP.id })
+    expect(payload.sub).toBe(userId)
+    await env.DB.prepare("UPDATE oauth_clients SET id_token_signed_response_alg = 'EdDSA' WHERE id = ?").bind(RP.id).run()
+  })
+
   it('client_credentials for a service client', async () => {
     const config = await configFor(SERVICE.id, SERVICE.secret)
     const tokens = await client.clientCredentialsGrant(config, { scope: 'media:read' })

@@ -1,0 +1,1 @@
+ALTER TABLE `oauth_clients` ADD `id_token_signed_response_alg` text DEFAULT 'EdDSA' NOT NULL;
