@@ -1,7 +1,8 @@
 /**
  * `throttle(env, key)`: the Throttle Durable Object of one key, bound to that key so callers cannot
  * record a failure under one name on another key's object. Keys: `account:<normalised email>` (the
- * NIST 100-failure ceiling applies) and `ip:<ip>` (backoff only); see durable-objects/throttle.ts.
+ * NIST 100-failure ceiling applies), `ip:<ip>` and `otp-send:<user|sms|email>:<value>` (one-time
+ * code resends, otp/flood.ts) with backoff only; see durable-objects/throttle.ts.
  * @module
  */
 import { z } from 'zod'
@@ -10,7 +11,7 @@ import { normalizeEmail } from './email'
 
 export type { ThrottleDecision } from '../../../durable-objects/throttle'
 
-export const throttleKey = z.string().regex(/^(account|ip):\S{1,320}$/, 'must be account:<email> or ip:<address>')
+export const throttleKey = z.string().regex(/^(account|ip|otp-send:(user|sms|email)):\S{1,320}$/, 'must be account:<email>, ip:<address> or otp-send:<user|sms|email>:<value>')
 
 export function accountKey(email: string): string {
   return `account:${normalizeEmail(email)}`

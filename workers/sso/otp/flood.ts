@@ -11,28 +11,10 @@
  * Refusal: 429 RATE_LIMITED with Retry-After (accounts/api-throttle.ts `spendAttempt`).
  * @module
  */
-import { z } from 'zod'
-import type { ThrottleDecision } from '../../../durable-objects/throttle'
 import { normalizeEmail } from '../accounts/email'
 import { spendAttempt } from '../accounts/api-throttle'
-import type { KeyThrottle } from '../accounts/throttle'
+import { throttle } from '../accounts/throttle'
 import type { OtpChannel } from './codes'
-
-const OtpThrottleKey = z.string().regex(/^otp-send:(user|sms|email):\S{1,320}$/, 'must be otp-send:<user|sms|email>:<value>')
-
-/** The Throttle object of one send key, bound to that key (as accounts/throttle.ts does for its keys). */
-export function otpSendThrottle(env: Pick<Env, 'THROTTLE'>, key: string): KeyThrottle {
-  const parsed = OtpThrottleKey.parse(key)
-  const stub = env.THROTTLE.get(env.THROTTLE.idFromName(parsed))
-  return {
-    key: parsed,
-    check: () => stub.check() as Promise<ThrottleDecision>,
-    recordFailure: () => stub.recordFailure(parsed) as Promise<ThrottleDecision>,
-    recordSuccess: async () => {
-      await stub.recordSuccess()
-    },
-  }
-}
 
 export function userSendKey(userId: string): string {
   return `otp-send:user:${userId}`
@@ -44,5 +26,5 @@ export function destinationSendKey(channel: OtpChannel, destination: string): st
 
 /** Counts one send for the user and the destination, or throws 429 with Retry-After. */
 export async function spendSend(env: Pick<Env, 'THROTTLE'>, userId: string, channel: OtpChannel, destination: string): Promise<void> {
-  await spendAttempt([otpSendThrottle(env, userSendKey(userId)), otpSendThrottle(env, destinationSendKey(channel, destination))], 'codes sent')
+  await spendAttempt([throttle(env, userSendKey(userId)), throttle(env, destinationSendKey(channel, destination))], 'codes sent')
 }

@@ -5,7 +5,8 @@ import { auditLog } from '../../compliance/audit'
 import { enrolledSecondFactors } from '../login/complete'
 import { userSessions } from '../sessions'
 import { MAX_ATTEMPTS } from './codes'
-import { destinationSendKey, otpSendThrottle } from './flood'
+import { destinationSendKey } from './flood'
+import { throttle as keyThrottle } from '../accounts/throttle'
 import { createUser, freshPhone, idpSessionCookie, pendingMfaCookie, SSO, SSO_ORIGIN } from './test-fixtures'
 
 type Problem = { status: number; code: string; detail?: string; reason?: string; attempts_left?: number; errors?: Array<{ path: string; message: string }> }
@@ -166,7 +167,7 @@ describe('second factor by SMS: POST /mfa/otp/send, /mfa/otp/verify', () => {
 
   it('throttles per destination too: another account cannot flood the same number', async () => {
     const phone = freshPhone()
-    const throttle = otpSendThrottle(env, destinationSendKey('sms', phone))
+    const throttle = keyThrottle(env, destinationSendKey('sms', phone))
     for (let i = 0; i < 15; i++) await throttle.recordFailure()
     const user = await createUser({ phone })
     const refused = await post('/mfa/otp/send', { channel: 'sms' }, await pendingMfaCookie(user.id))
