@@ -96,10 +96,23 @@ async function insertIfNone(d1: D1Database, row: SigningKeyRow): Promise<boolean
   return result.meta.changes === 1
 }
 
+/**
+ * Which key signs, per algorithm, remembered for ACTIVE_CACHE_MS: every token issue used to read
+ * D1 for it. After a rotation an isolate may sign with the previous key for that long more, which
+ * is safe: a retired key stays published for RETIRED_KEY_GRACE_MS.
+ */
+const activeRows = new Map<SigningAlg, { atMs: number; row: SigningKeyRow }>()
+const ACTIVE_CACHE_MS = 60_000
+
 /** The key of `alg` that signs now; bootstraps the first key pair on a fresh database. */
 export async function activeSigningKey(d1: D1Database, config: Config, nowMs = Date.now(), alg: SigningAlg = SIGNING_ALG): Promise<SigningKey> {
-  const activeOf = () => db(d1).select().from(signingKeys).where(and(eq(signingKeys.state, 'active'), eq(signingKeys.alg, alg))).get()
-  let row = await activeOf()
+  const activeOf = async () => {
+    const found = await db(d1).select().from(signingKeys).where(and(eq(signingKeys.state, 'active'), eq(signingKeys.alg, alg))).get()
+    if (found) activeRows.set(alg, { atMs: Date.now(), row: found })
+    return found
+  }
+  const cached = activeRows.get(alg)
+  let row = cached && Date.now() - cached.atMs < ACTIVE_CACHE_MS ? cached.row : await activeOf()
   if (!row) {
     await insertIfNone(d1, await newKeyRow(config, 'active', nowMs, alg))
     jwksCache = undefined
@@ -129,6 +142,7 @@ export async function publishedKeys(d1: D1Database, nowMs = Date.now(), fresh = 
 
 export function forgetCachedKeys(): void {
   jwksCache = undefined
+  activeRows.clear()
 }
 
 /**
@@ -140,6 +154,7 @@ export async function rotateSigningKeys(d1: D1Database, config: Config, nowMs = 
   const rows = await db(d1).select().from(signingKeys).all()
   for (const alg of SIGNING_ALGS) await rotateAlg(d1, config, alg, rows.filter((r) => r.alg === alg), nowMs, report)
   jwksCache = undefined
+  activeRows.clear()
   return report
 }
 
