@@ -10,6 +10,9 @@ import { handleQueueBatch } from './queues'
 export { AuditLog } from '../durable-objects/audit-log'
 export { UserSessions } from '../durable-objects/user-sessions'
 export { Throttle } from '../durable-objects/throttle'
+export { CreatorLedger } from '../durable-objects/creator-ledger'
+export { MerchantHealth } from '../durable-objects/merchant-health'
+export { IdempotencyKeys } from '../durable-objects/idempotency-keys'
 
 /**
  * Benchmark baseline (bench/): a bare Hono route in the same Worker on the same workerd, so the

@@ -20,6 +20,10 @@ export const ID_PREFIXES = {
   serviceClient: 'svc',
   otpChallenge: 'otp',
   webauthnChallenge: 'wac',
+  merchantId: 'mid',
+  ledgerTransfer: 'ltx',
+  payment: 'pay',
+  routingRule: 'rtr',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES
