@@ -15,6 +15,13 @@ export const brands = sqliteTable('brands', {
   custodianJson: text('custodian_json').notNull(),
   /** JSON: DMCA designated agent { name, address, email, phone, registration } */
   dmcaAgentJson: text('dmca_agent_json').notNull(),
+  /** the split of a sale (after processor fees): platform share in basis points */
+  platformFeeBps: integer('platform_fee_bps').notNull().default(2000),
+  /** rolling reserve held back from the creator share, basis points, released after reserve_days */
+  reserveBps: integer('reserve_bps').notNull().default(500),
+  reserveDays: integer('reserve_days').notNull().default(90),
+  /** the creator share stays pending this many days before it is available for payout */
+  pendingDays: integer('pending_days').notNull().default(7),
   createdAtMs: integer('created_at_ms').notNull(),
   updatedAtMs: integer('updated_at_ms').notNull(),
 })
@@ -45,7 +52,11 @@ export const creators = sqliteTable(
     handle: text('handle').notNull(),
     displayName: text('display_name').notNull(),
     bio: text('bio').notNull().default(''),
+    /** the FanzSSO account that owns this creator profile (null for seed profiles without one) */
+    userId: text('user_id'),
+    /** platform share of a sale in basis points (2000 = 20%); the brand's split unless set */
+    platformFeeBps: integer('platform_fee_bps'),
     createdAtMs: integer('created_at_ms').notNull(),
   },
-  (t) => [uniqueIndex('creators_brand_handle_uq').on(t.brandId, t.handle)],
+  (t) => [uniqueIndex('creators_brand_handle_uq').on(t.brandId, t.handle), index('creators_user_idx').on(t.userId)],
 )

@@ -16,7 +16,8 @@ import { Custodian, DmcaAgent } from './brand-view'
 import { BrandSchema, Hostname, IdParam, iso, page, ThemeInput } from './schemas'
 import { assertNotPlatformHost, assertThemeContrast, committed, conflict, invalid, isConstraintError, notFound } from './write'
 
-type BrandRow = typeof brands.$inferSelect
+// the money split columns keep their defaults here; payments owns them
+type BrandRow = Omit<typeof brands.$inferSelect, 'platformFeeBps' | 'reserveBps' | 'reserveDays' | 'pendingDays'>
 
 const Slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'must be 1-32 lower-case letters, digits or hyphens')
 const Status = z.enum(['active', 'suspended'])
