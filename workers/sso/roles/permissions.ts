@@ -39,6 +39,12 @@ export const PERMISSIONS = [
   'payouts:read',
   'payouts:approve',
   'payments:refund',
+  /** any creator's ledger: balances, history, statements (a creator reads their own without it) */
+  'ledger:read',
+  /** admin adjustments to a creator's ledger (with a reason) */
+  'ledger:adjust',
+  'payments:mids:read',
+  'payments:mids:manage',
   // compliance and records custody
   'compliance:cases:manage',
   'dmca:manage',
@@ -68,6 +74,8 @@ const ADMIN: readonly Permission[] = [
   'media:moderate',
   'reports:handle',
   'payouts:read',
+  'ledger:read',
+  'payments:mids:read',
   'compliance:cases:manage',
 ]
 
@@ -77,7 +85,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
   creator: ['creator:content:write'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],
-  finance: ['payouts:read', 'payouts:approve', 'payments:refund'],
+  finance: ['payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
   compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
   custodian: ['vault:read', 'records:2257:read'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
