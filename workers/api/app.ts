@@ -9,6 +9,7 @@ import { ProblemError } from '../edge/problem'
 import { createSurfaceApp } from '../edge/surface'
 import { routingApi } from '../routing/api'
 import { ssoApi } from '../sso/accounts/api'
+import { midsApi } from '../payments/health/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
 import { edgeInfoApi } from './edge-info'
@@ -32,6 +33,7 @@ apiApp.route('/api/routing', routingApi)
 apiApp.route('/api/compliance', complianceApi)
 apiApp.route('/api/dev', devApi)
 apiApp.route('/api/sso', ssoApi)
+apiApp.route('/api/payments/mids', midsApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

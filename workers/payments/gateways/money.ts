@@ -3,6 +3,7 @@
  * No floats anywhere: gateway amounts are parsed as digit strings and scaled by the
  * currency's ISO 4217 exponent (never a literal /100).
  */
+import { CURRENCY_EXPONENTS } from '../currencies'
 
 export interface Money {
   minor: number
@@ -14,35 +15,29 @@ interface CurrencyInfo {
   exponent: number
 }
 
-// ISO 4217: the currencies the adult gateways settle in, plus the 0- and 3-decimal cases.
-const CURRENCIES: Record<string, CurrencyInfo> = {
-  USD: { numeric: '840', exponent: 2 },
-  EUR: { numeric: '978', exponent: 2 },
-  GBP: { numeric: '826', exponent: 2 },
-  CAD: { numeric: '124', exponent: 2 },
-  AUD: { numeric: '036', exponent: 2 },
-  CHF: { numeric: '756', exponent: 2 },
-  DKK: { numeric: '208', exponent: 2 },
-  NOK: { numeric: '578', exponent: 2 },
-  SEK: { numeric: '752', exponent: 2 },
-  JPY: { numeric: '392', exponent: 0 },
-  BHD: { numeric: '048', exponent: 3 },
-  KWD: { numeric: '414', exponent: 3 },
+/**
+ * ISO 4217 numeric codes of the currencies the adult gateways settle in (CCBill speaks numeric
+ * codes); the exponent of every currency comes from the one table in payments/currencies.ts.
+ */
+const NUMERIC: Record<string, string> = {
+  USD: '840', EUR: '978', GBP: '826', CAD: '124', AUD: '036', CHF: '756', DKK: '208', NOK: '578', SEK: '752', JPY: '392', BHD: '048', KWD: '414',
 }
 
 export function currencyInfo(code: string): CurrencyInfo {
-  const info = CURRENCIES[code.toUpperCase()]
-  if (!info) throw new RangeError(`unsupported currency ${code}`)
-  return info
+  const upper = code.toUpperCase()
+  const numeric = NUMERIC[upper]
+  const exponent = CURRENCY_EXPONENTS[upper]
+  if (!numeric || exponent === undefined) throw new RangeError(`unsupported currency ${code}`)
+  return { numeric, exponent }
 }
 
 export function isSupportedCurrency(code: string): boolean {
-  return CURRENCIES[code.toUpperCase()] !== undefined
+  return NUMERIC[code.toUpperCase()] !== undefined
 }
 
 export function currencyFromNumeric(numeric: string): string | null {
   const padded = numeric.trim().padStart(3, '0')
-  for (const [code, info] of Object.entries(CURRENCIES)) if (info.numeric === padded) return code
+  for (const [code, numeric] of Object.entries(NUMERIC)) if (numeric === padded) return code
   return null
 }
 
