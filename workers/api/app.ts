@@ -10,6 +10,7 @@ import { createSurfaceApp } from '../edge/surface'
 import { routingApi } from '../routing/api'
 import { ssoApi } from '../sso/accounts/api'
 import { midsApi } from '../payments/health/api'
+import { paymentsApi } from '../payments/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
 import { edgeInfoApi } from './edge-info'
@@ -34,6 +35,7 @@ apiApp.route('/api/compliance', complianceApi)
 apiApp.route('/api/dev', devApi)
 apiApp.route('/api/sso', ssoApi)
 apiApp.route('/api/payments/mids', midsApi)
+apiApp.route('/api/payments', paymentsApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

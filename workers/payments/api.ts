@@ -1,0 +1,11 @@
+/**
+ * `/api/payments/*`: gateway postbacks now; checkout, transactions, disputes, subscriptions and
+ * analytics grow here. Merchant IDs are their own app (health/api.ts) at `/api/payments/mids`.
+ * @module
+ */
+import { createSurfaceApp } from '../edge/surface'
+import { registerWebhooks } from './webhooks/api'
+
+export const paymentsApi = createSurfaceApp()
+
+registerWebhooks(paymentsApi)
