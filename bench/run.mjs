@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { ensureDevVars, freePort, OFFLINE_ENV, request, startDevServer } from '../scripts/dev-server.mjs'
 import { loadRun, mean, percentile, sequentialPass, table } from './measure.mjs'
 import { interleaved, mintTokens, ssoRoundTrips } from './sso.mjs'
+import { ledgerBenchmarks } from './ledger.mjs'
 
 /** acceptance target: full edge path p50 at most this multiple of the bare p50 */
 const TARGET_RATIO = 1.25
@@ -153,6 +154,7 @@ async function main() {
     await ssoBenchmarks(serverPort, { headers })
 
     say(`\n${verdict}: full edge path p50 = ${fmt(decisive, 3)}x bare p50 (target <= ${TARGET_RATIO}x, ${wholeMs ? 'sequential µs pass' : 'worse of load and sequential'}; LOG_LEVEL=${logLevel})`)
+    await ledgerBenchmarks(serverPort, { say })
   } finally {
     await stop()
     rmSync(persistTo, { recursive: true, force: true })

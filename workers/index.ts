@@ -23,6 +23,7 @@ const bare = new Hono().get('/__bench/bare', (c) => c.text('ok'))
 export default {
   fetch(request, env, ctx) {
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/bare')) return bare.fetch(request, env, ctx)
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/ledger')) return import('./ledger/bench-route').then((m) => m.benchLedger.fetch(request, env, ctx))
     return app.fetch(request, env, ctx)
   },
   queue: handleQueueBatch,

@@ -11,6 +11,7 @@ import { routingApi } from '../routing/api'
 import { ssoApi } from '../sso/accounts/api'
 import { midsApi } from '../payments/health/api'
 import { paymentsApi } from '../payments/api'
+import { ledgerApi } from '../ledger/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
 import { edgeInfoApi } from './edge-info'
@@ -36,6 +37,7 @@ apiApp.route('/api/dev', devApi)
 apiApp.route('/api/sso', ssoApi)
 apiApp.route('/api/payments/mids', midsApi)
 apiApp.route('/api/payments', paymentsApi)
+apiApp.route('/api/ledger', ledgerApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -41,6 +41,8 @@ export const PERMISSIONS = [
   'payments:refund',
   /** any creator's ledger: balances, history, statements (a creator reads their own without it) */
   'ledger:read',
+  /** one's own creator ledger (creators.user_id = token subject); holders of `ledger:read` read any */
+  'ledger:read_own',
   /** admin adjustments to a creator's ledger (with a reason) */
   'ledger:adjust',
   'payments:mids:read',
@@ -75,6 +77,7 @@ const ADMIN: readonly Permission[] = [
   'reports:handle',
   'payouts:read',
   'ledger:read',
+  'ledger:read_own',
   'payments:mids:read',
   'compliance:cases:manage',
 ]
@@ -82,10 +85,10 @@ const ADMIN: readonly Permission[] = [
 /** role -> permissions. Every role is listed, `fan` included, so a missing role is a type error. */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
   fan: [],
-  creator: ['creator:content:write'],
+  creator: ['creator:content:write', 'ledger:read_own'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],
-  finance: ['payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
+  finance: ['payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:read_own', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
   compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
   custodian: ['vault:read', 'records:2257:read'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
