@@ -1,8 +1,8 @@
 /**
  * `/api/payments/webhooks/{gateway}`: where gateways post. Public (the gateway authenticates by
  * signature or source IP + URL token, checked in ingest.ts), answered 200 once the events are
- * stored, duplicates included, so gateways stop retrying. Stored events keep status `received`
- * until the ledger applies them (payments issue, next step): nothing a gateway sent is lost.
+ * stored, duplicates included, so gateways stop retrying; then they are applied to the creator
+ * ledger (apply.ts), and what cannot apply yet waits: nothing a gateway sent is lost.
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
@@ -10,6 +10,7 @@ import { json, problemResponses } from '../../api/schemas'
 import type { AppEnv } from '../../edge/context'
 import { PUBLIC, withAccess } from '../../sso/roles/access'
 import { GATEWAY_IDS } from '../gateways/registry'
+import { applyEvents } from '../apply'
 import { ingestPostback } from './ingest'
 
 const Received = z
@@ -35,6 +36,8 @@ export const postbackRoute = createRoute(withAccess(PUBLIC, {
 export function registerWebhooks(app: OpenAPIHono<AppEnv>): void {
   app.openapi(postbackRoute, async (c) => {
     const ingested = await ingestPostback(c, c.req.valid('param').gateway)
+    // stored first, applied second: a failure while applying leaves the events for a retry
+    if (ingested.inserted.length) await applyEvents(c.env, ingested.gateway, ingested.inserted.map((e) => e.eventId))
     return c.json({ received: ingested.inserted.length + ingested.duplicates, new: ingested.inserted.length, duplicates: ingested.duplicates }, 200)
   })
 }

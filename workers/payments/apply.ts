@@ -1,0 +1,151 @@
+/**
+ * Applies stored gateway events (`gateway_events`, written by webhooks/ingest.ts) to the creator
+ * ledger, exactly once each: the ledger operation id is `<gateway>:<event id>`, so a re-run after a
+ * crash, or two isolates applying the same event, has one effect (the ledger's own idempotency).
+ *
+ * Order problems are expected (gateways send late, duplicate and out-of-order postbacks): an event
+ * whose payment is not known yet, or whose sale has not reached the ledger (a refund before its
+ * sale), is parked as `waiting`; when a sale lands, the events waiting on that payment are applied
+ * again. Nothing is dropped: events that cannot apply keep their status and detail for operators.
+ * Subscription lifecycle events (cancellation, expiration) are recorded and marked `ignored` for
+ * the ledger (no money moves); subscriptions themselves are the next step of the payments issue.
+ * @module
+ */
+import { ledgerFor } from '../ledger/stub'
+import type { OpResult } from '../ledger/model'
+
+/** What a gateway keeps of a sale and charges per dispute, until each gateway's contract terms are configuration. */
+export const DEFAULT_PROCESSOR_FEE_BPS = 1000
+export const DEFAULT_CHARGEBACK_FEE_MINOR = 2500
+
+type EventRow = {
+  gateway: string
+  event_id: string
+  type: string
+  payment_id: string | null
+  gateway_transaction_id: string | null
+  original_transaction_id: string | null
+  amount_minor: number | null
+  currency: string | null
+  status: string
+}
+
+type PaymentRow = {
+  id: string
+  creator_id: string
+  brand_id: string
+  amount_minor: number
+  currency: string
+  status: string
+  gateway_transaction_id: string | null
+  refunded_minor: number
+  creator_fee_bps: number | null
+  platform_fee_bps: number
+  reserve_bps: number
+  reserve_days: number
+  pending_days: number
+}
+
+type Outcome = { status: 'applied' | 'waiting' | 'ignored' | 'failed'; detail: string | null }
+
+async function paymentFor(d1: D1Database, event: EventRow): Promise<PaymentRow | null> {
+  const select = `SELECT p.id, p.creator_id, p.brand_id, p.amount_minor, p.currency, p.status, p.gateway_transaction_id, p.refunded_minor,
+      c.platform_fee_bps AS creator_fee_bps, b.platform_fee_bps, b.reserve_bps, b.reserve_days, b.pending_days
+    FROM payments p JOIN brands b ON b.id = p.brand_id JOIN creators c ON c.id = p.creator_id`
+  if (event.payment_id) {
+    const byRef = await d1.prepare(`${select} WHERE p.id = ?`).bind(event.payment_id).first<PaymentRow>()
+    if (byRef) return byRef
+  }
+  // refunds and chargebacks of some gateways name only the original transaction
+  const txId = event.original_transaction_id ?? event.gateway_transaction_id
+  if (!txId) return null
+  return d1.prepare(`${select} WHERE p.gateway = ? AND p.gateway_transaction_id = ?`).bind(event.gateway, txId).first<PaymentRow>()
+}
+
+function fromLedger(result: OpResult): Outcome {
+  if (result.ok) return { status: 'applied', detail: result.replayed ? 'already applied' : null }
+  // the sale has not reached the ledger yet: wait for it
+  if (result.code === 'payment_not_found') return { status: 'waiting', detail: result.detail }
+  return { status: 'failed', detail: `${result.code}: ${result.detail}` }
+}
+
+async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
+  const payment = await paymentFor(env.DB, event)
+  if (!payment) return { status: 'waiting', detail: 'no payment with this reference or transaction yet' }
+  if (event.currency && event.currency !== payment.currency) return { status: 'failed', detail: `currency ${event.currency} differs from the payment's ${payment.currency}` }
+  const ledger = ledgerFor(env, payment.creator_id)
+  const opId = `${event.gateway}:${event.event_id}`
+  switch (event.type) {
+    case 'sale':
+    case 'rebill': {
+      const gross = event.amount_minor ?? payment.amount_minor
+      const outcome = fromLedger(
+        await ledger.sale({
+          opId,
+          paymentId: event.type === 'sale' ? payment.id : `${payment.id}:${event.event_id}`,
+          currency: payment.currency,
+          grossMinor: gross,
+          processorFeeMinor: Math.floor((gross * DEFAULT_PROCESSOR_FEE_BPS) / 10_000),
+          split: { platformFeeBps: payment.creator_fee_bps ?? payment.platform_fee_bps, reserveBps: payment.reserve_bps, reserveDays: payment.reserve_days, pendingDays: payment.pending_days },
+        }),
+      )
+      if (outcome.status === 'applied' && event.type === 'sale') {
+        await env.DB.prepare(`UPDATE payments SET status = 'succeeded', gateway_transaction_id = COALESCE(gateway_transaction_id, ?), updated_at_ms = ? WHERE id = ? AND status = 'pending'`)
+          .bind(event.gateway_transaction_id, Date.now(), payment.id)
+          .run()
+      }
+      return outcome
+    }
+    case 'refund': {
+      if (!event.amount_minor) return { status: 'failed', detail: 'a refund without an amount' }
+      const outcome = fromLedger(await ledger.refund({ opId, paymentId: payment.id, amountMinor: event.amount_minor }))
+      if (outcome.status === 'applied') {
+        await env.DB.prepare(
+          `UPDATE payments SET refunded_minor = refunded_minor + ?, status = CASE WHEN refunded_minor + ? >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END, updated_at_ms = ? WHERE id = ?`,
+        )
+          .bind(event.amount_minor, event.amount_minor, Date.now(), payment.id)
+          .run()
+      }
+      return outcome
+    }
+    case 'chargeback': {
+      const outcome = fromLedger(await ledger.chargeback({ opId, paymentId: payment.id, feeMinor: DEFAULT_CHARGEBACK_FEE_MINOR }))
+      if (outcome.status === 'applied') await env.DB.prepare(`UPDATE payments SET status = 'charged_back', updated_at_ms = ? WHERE id = ?`).bind(Date.now(), payment.id).run()
+      return outcome
+    }
+    case 'failure':
+      await env.DB.prepare(`UPDATE payments SET status = 'failed', updated_at_ms = ? WHERE id = ? AND status = 'pending'`).bind(Date.now(), payment.id).run()
+      return { status: 'applied', detail: 'payment failed at the gateway' }
+    default:
+      return { status: 'ignored', detail: `${event.type}: no money moves` }
+  }
+}
+
+/** Applies the named events (and, after a sale, the events that were waiting for it). */
+export async function applyEvents(env: Env, gateway: string, eventIds: readonly string[]): Promise<Record<string, Outcome>> {
+  const outcomes: Record<string, Outcome> = {}
+  const queue = [...eventIds]
+  const seen = new Set<string>()
+  while (queue.length) {
+    const eventId = queue.shift()!
+    if (seen.has(eventId)) continue
+    seen.add(eventId)
+    const event = await env.DB.prepare(`SELECT * FROM gateway_events WHERE gateway = ? AND event_id = ? AND status IN ('received', 'waiting')`).bind(gateway, eventId).first<EventRow>()
+    if (!event) continue
+    const outcome = await applyOne(env, event)
+    outcomes[eventId] = outcome
+    await env.DB.prepare('UPDATE gateway_events SET status = ?, detail = ?, applied_at_ms = ? WHERE gateway = ? AND event_id = ?')
+      .bind(outcome.status, outcome.detail, outcome.status === 'applied' ? Date.now() : null, gateway, eventId)
+      .run()
+    if (outcome.status === 'applied' && (event.type === 'sale' || event.type === 'rebill')) {
+      const payment = await paymentFor(env.DB, event)
+      const waiting = await env.DB.prepare(
+        `SELECT event_id FROM gateway_events WHERE gateway = ? AND status = 'waiting' AND (payment_id = ? OR original_transaction_id = ?) ORDER BY occurred_at_ms, event_id`,
+      )
+        .bind(gateway, payment?.id ?? '', event.gateway_transaction_id ?? '')
+        .all<{ event_id: string }>()
+      for (const row of waiting.results) queue.push(row.event_id)
+    }
+  }
+  return outcomes
+}
