@@ -37,7 +37,8 @@ describe('gateway postbacks', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ received: 1, new: 1, duplicates: 0 })
     const rows = await rowsFor('evt-1')
-    expect(rows).toEqual([expect.objectContaining({ type: 'sale', payment_id: 'pay_01JFANZ0000000000000000001', amount_minor: 1299, currency: 'USD', status: 'received' })])
+    // stored, then applied: no such payment exists here, so it waits for one (never dropped)
+    expect(rows).toEqual([expect.objectContaining({ type: 'sale', payment_id: 'pay_01JFANZ0000000000000000001', amount_minor: 1299, currency: 'USD', status: 'waiting' })])
     const evidence = await env.EXPORTS.get(rows[0]!.evidence_key as string)
     const stored = (await evidence!.json()) as { body: string; headers: Record<string, string> }
     expect(stored.body).toBe(signed.rawBody)
