@@ -39,6 +39,7 @@ import {
   monthOf,
   PROGRAMMES,
   standing,
+  ZERO_COUNTS,
   type MastercardLevel,
   type MidRegion,
   type Month,
@@ -229,17 +230,7 @@ export class MerchantHealth extends DurableObject<Env> {
       .toArray()
     const out: Record<Month, MonthCounts> = {}
     for (const r of rows) {
-      const c = (out[r.month] ??= {
-        visaSettled: 0,
-        visaVampDisputes: 0,
-        visaVampFraudReports: 0,
-        visaVampUsdMinor: 0,
-        mcSales: 0,
-        mcSales3ds: 0,
-        mcChargebacks: 0,
-        mcFraudChargebacks: 0,
-        mcFraudChargebackUsdMinor: 0,
-      })
+      const c = (out[r.month] ??= { ...ZERO_COUNTS })
       if (r.network === 'visa') {
         if (r.metric === 'sales') c.visaSettled = r.count
         else if (r.metric === 'vamp_disputes') (c.visaVampDisputes = r.count), (c.visaVampUsdMinor += r.usd_minor)
