@@ -8,10 +8,13 @@ import { getSnapshot } from '../routing/snapshot'
 import { hostUrl } from './links'
 import { platformPage } from './platform-page'
 import { serveStatic } from './static'
+import { sandboxGateway } from '../payments/sandbox-gateway'
 
 export const platformApp = createSurfaceApp()
 
 platformApp.get('/static/*', serveStatic)
+// the sandbox payment gateway's hosted pages (outside production): /sandbox-gateway/*
+platformApp.route('/', sandboxGateway)
 
 platformApp.get('/', async (c) => {
   const config = c.var.config

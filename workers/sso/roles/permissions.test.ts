@@ -8,13 +8,14 @@ import type { AuthContext } from '../../edge/context'
 const auth = (over: Partial<AuthContext>): AuthContext => ({ subject: 'usr_x', roles: ['fan'], brandRoles: {}, ageVerified: false, amr: ['pwd'], authTimeS: 1_000, acr: undefined, claims: {}, source: 'bearer', ...over })
 
 describe('the permission table', () => {
-  it('is least privilege: only super_admin grants admin and super_admin, and fan holds nothing', () => {
+  it('is least privilege: only super_admin grants admin and super_admin, and fan holds only checkout', () => {
     expect(rolesWith('sso:roles:grant_privileged')).toEqual(['super_admin'])
     expect(rolesWith('sso:roles:grant')).toEqual(['admin', 'super_admin'])
     expect(grantPermissionFor('admin')).toBe('sso:roles:grant_privileged')
     expect(grantPermissionFor('super_admin')).toBe('sso:roles:grant_privileged')
     expect(grantPermissionFor('moderator')).toBe('sso:roles:grant')
-    expect(ROLE_PERMISSIONS.fan).toEqual([])
+    // every account is a fan: it may pay creators, and nothing else
+    expect(ROLE_PERMISSIONS.fan).toEqual(['payments:checkout'])
     expect(rolesWith('sso:users:disable')).toEqual(['admin', 'super_admin'])
     expect(rolesWith('sso:sessions:revoke')).toEqual(['support', 'admin', 'super_admin'])
     expect(rolesWith('sso:users:read')).toEqual(['support', 'operator', 'admin', 'super_admin'])
@@ -22,7 +23,7 @@ describe('the permission table', () => {
 
   it('does not make admin or super_admin wildcards: some permissions are held by neither', () => {
     const adminHeld = new Set(permissionsOf(['admin', 'super_admin']))
-    expect(PERMISSIONS.filter((p) => !adminHeld.has(p)).sort()).toEqual(['creator:content:write', 'dmca:manage', 'ledger:adjust', 'payments:mids:manage', 'payments:refund', 'payouts:approve', 'records:2257:read', 'sso:tokens:introspect', 'vault:read'])
+    expect(PERMISSIONS.filter((p) => !adminHeld.has(p)).sort()).toEqual(['creator:content:write', 'dmca:manage', 'ledger:adjust', 'payments:checkout', 'payments:mids:manage', 'payments:refund', 'payouts:approve', 'records:2257:read', 'sso:tokens:introspect', 'vault:read'])
   })
 
   it('gives every role an entry and every permission at least one holder', () => {

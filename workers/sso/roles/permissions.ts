@@ -36,6 +36,8 @@ export const PERMISSIONS = [
   'reports:handle',
   'creator:content:write',
   // money
+  /** pay a creator (subscription, tip, pay-per-view, message unlock): every account is a fan */
+  'payments:checkout',
   'payouts:read',
   'payouts:approve',
   'payments:refund',
@@ -84,7 +86,7 @@ const ADMIN: readonly Permission[] = [
 
 /** role -> permissions. Every role is listed, `fan` included, so a missing role is a type error. */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
-  fan: [],
+  fan: ['payments:checkout'],
   creator: ['creator:content:write', 'ledger:read_own'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],

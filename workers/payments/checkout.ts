@@ -1,0 +1,115 @@
+/**
+ * Checkout: a fan pays a creator (subscription, tip, pay-per-view, message unlock). The routing
+ * engine picks the gateway and MID among the configured gateways and healthy MIDs (its reasons are
+ * kept on the payment), a `payments` row is opened as `pending`, and the chosen gateway's adapter
+ * builds the hosted-payment request. The payment completes when the gateway's postback arrives
+ * (webhooks/ingest.ts -> apply.ts); nothing here moves money.
+ *
+ * Routing state (success-rate windows, eliminations) starts empty per decision until outcomes are
+ * kept in a Durable Object: the engine then orders by rules and the default order only.
+ * @module
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../edge/context'
+import { ProblemError } from '../edge/problem'
+import { newId } from '../lib/ids'
+import { adapterFor, GATEWAY_IDS } from './gateways/registry'
+import type { CheckoutKind, CheckoutRequest, GatewayId } from './gateways/types'
+import { midHealthView } from './health/view'
+import { midBrands, midCurrencies } from './health/mids'
+import { decide, emptyRoutingState, mulberry32, seedFromText, type GatewayInfo, type MidHealth, type MidInfo, type RoutingConfig } from './routing'
+import { gatewaySettings } from './webhooks/settings'
+
+export interface CheckoutInput {
+  creatorId: string
+  kind: Exclude<CheckoutKind, 'purchase'>
+  amountMinor: number
+  currency: string
+  /** where the gateway sends the fan back */
+  returnUrl: string
+}
+
+export interface CheckoutStarted {
+  paymentId: string
+  gateway: GatewayId
+  midId: string
+  request: CheckoutRequest
+  reasons: string[]
+}
+
+const ROUTING: RoutingConfig = {
+  rules: [],
+  defaultOrder: ['sandbox'],
+  successRate: { enabled: false, windowSize: 200, explorationBps: 500, minSamples: 20, segmentBy: ['method', 'currency'] },
+  elimination: { failures: 5, withinMs: 60_000, cooldownMs: 300_000 },
+}
+
+/** The gateways this environment can take money through, in the platform's default order. */
+async function configuredGateways(c: Context<AppEnv>): Promise<GatewayId[]> {
+  const out: GatewayId[] = []
+  for (const id of GATEWAY_IDS) if (await gatewaySettings(c.env, c.var.config, id)) out.push(id)
+  return out
+}
+
+export async function startCheckout(c: Context<AppEnv>, fanUserId: string, input: CheckoutInput): Promise<CheckoutStarted> {
+  const creator = await c.env.DB.prepare(
+    `SELECT c.id, c.brand_id, c.display_name, b.name AS brand_name, b.status AS brand_status FROM creators c JOIN brands b ON b.id = c.brand_id WHERE c.id = ?`,
+  )
+    .bind(input.creatorId)
+    .first<{ id: string; brand_id: string; display_name: string; brand_name: string; brand_status: string }>()
+  if (!creator || creator.brand_status !== 'active') throw new ProblemError('NOT_FOUND', { detail: `no creator ${input.creatorId}`, errors: [{ path: 'body.creator_id', message: 'no such creator' }] })
+
+  const gateways = await configuredGateways(c)
+  const { results: midRows } = await c.env.DB.prepare(`SELECT * FROM merchant_ids WHERE status != 'disabled'`).all<{ id: string; gateway: string; status: 'active' | 'draining'; currencies_json: string; brands_json: string; cap_currency: string | null }>()
+  const mids: MidInfo[] = midRows
+    .filter((m) => (gateways as string[]).includes(m.gateway))
+    .map((m, i) => ({
+      midId: m.id,
+      gateway: m.gateway as GatewayId,
+      status: m.status,
+      currencies: midCurrencies({ currenciesJson: m.currencies_json } as never),
+      brands: midBrands({ brandsJson: m.brands_json } as never),
+      priority: i,
+      capCurrency: m.cap_currency,
+    }))
+  const midHealth: MidHealth[] = await Promise.all(
+    mids.map(async (m) => {
+      const view = await midHealthView(c.env, m.midId)
+      return { midId: m.midId, drain: view.drain, capRemainingMinor: view.capRemainingMinor, ...(view.drain ? { drainReason: 'MerchantHealth: drain' } : {}) }
+    }),
+  )
+  // a gateway takes what its MIDs take; brands and currencies are narrowed again per MID
+  const gatewayInfo: GatewayInfo[] = gateways
+    .map((id) => ({ id, currencies: [...new Set(mids.filter((m) => m.gateway === id).flatMap((m) => m.currencies))] }))
+    .filter((g) => g.currencies.length > 0)
+    .map((g) => ({ id: g.id, enabled: true, methods: ['card'], currencies: g.currencies, brands: ['*'] }))
+  const paymentId = newId('payment')
+  const country = c.var.geo.country && /^[A-Z]{2}$/.test(c.var.geo.country) ? c.var.geo.country : 'XX'
+  const decision = decide(
+    { brand: creator.brand_id, country, currency: input.currency, amountMinor: input.amountMinor, method: 'card' },
+    { ...ROUTING, defaultOrder: gateways.length ? (gateways as [GatewayId, ...GatewayId[]]) : ROUTING.defaultOrder },
+    { nowMs: Date.now(), gateways: gatewayInfo, mids, midHealth, stats: emptyRoutingState() },
+    mulberry32(seedFromText(paymentId)),
+  )
+  const chosen = decision.candidates[0]
+  if (!chosen) throw new ProblemError('PAYMENT_NOT_ROUTABLE', { detail: `no gateway can take this payment: ${decision.reasons.join('; ')}` })
+  const gateway = chosen.gateway as GatewayId
+  const settings = await gatewaySettings(c.env, c.var.config, gateway)
+  const built = adapterFor(gateway).buildCheckout(settings as never, {
+    kind: input.kind,
+    reference: paymentId,
+    amount: { minor: input.amountMinor, currency: input.currency },
+    description: `${input.kind === 'subscription' ? 'Subscription to' : 'Payment to'} ${creator.display_name} on ${creator.brand_name}`,
+    ...(input.kind === 'subscription' ? { initialPeriodDays: 30, recurring: { amount: { minor: input.amountMinor, currency: input.currency }, periodDays: 30 } } : {}),
+    successUrl: input.returnUrl,
+  })
+  if (!built.ok) throw new ProblemError('UPSTREAM_ERROR', { detail: `the gateway adapter refused the checkout: ${built.reason}` })
+  const nowMs = Date.now()
+  await c.env.DB.prepare(
+    `INSERT INTO payments (id, kind, brand_id, creator_id, fan_user_id, amount_minor, currency, gateway, mid_id, status, routing_json, created_at_ms, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+  )
+    .bind(paymentId, input.kind, creator.brand_id, creator.id, fanUserId, input.amountMinor, input.currency, gateway, chosen.midId, JSON.stringify(decision.reasons), nowMs, nowMs)
+    .run()
+  return { paymentId, gateway, midId: chosen.midId, request: built.request, reasons: decision.reasons }
+}
