@@ -52,3 +52,7 @@ INSERT INTO users (id, email, email_normalized, email_verified_at_ms, password_h
 
 -- A sandbox merchant ID for every brand, so checkout routes somewhere locally.
 INSERT INTO merchant_ids (id, gateway, descriptor, acquirer, currencies_json, brands_json, monthly_cap_minor, cap_currency, region, status, created_at_ms, updated_at_ms) VALUES ('mid_01JFANZ0000000000000000001', 'sandbox', 'FANZ*SANDBOX', 'Sandbox Acquiring', '["USD","EUR","GBP"]', '["brd_01JFANZ0000000000000000001","brd_01JFANZ0000000000000000002","brd_01JFANZ0000000000000000003","brd_01JFANZ0000000000000000004","brd_01JFANZ0000000000000000005"]', NULL, NULL, 'global', 'active', 1764115200000, 1764115200000) ON CONFLICT(id) DO NOTHING;
+-- The demo creator account owns Alex Rivers' profile on BoyFanz (earnings at /me/earnings).
+INSERT INTO users (id, email, email_normalized, email_verified_at_ms, password_hash, display_name, locale, status, created_at_ms, updated_at_ms) VALUES ('usr_01JFANZDEM0000000000000004', 'creator@fanz.localhost', 'creator@fanz.localhost', 1764115200000, 'pbkdf2-sha256$100000$Ekzy5A3eJQrZUBT0Y0mV4w$bDTGpk_0Zj8bQ-6LswBaU_l_2L1Mxe44Q8kPdu0dHpk', 'Alex Rivers', 'en', 'active', 1764115200000, 1764115200000) ON CONFLICT(id) DO NOTHING;
+INSERT INTO user_roles (user_id, role, scope, granted_by, granted_at_ms) VALUES ('usr_01JFANZDEM0000000000000004', 'creator', '*', 'seed', 1764115200000) ON CONFLICT DO NOTHING;
+UPDATE creators SET user_id = 'usr_01JFANZDEM0000000000000004' WHERE id = 'crt_01JFANZ0000000000000000101' AND user_id IS NULL;

@@ -106,8 +106,42 @@ sandboxGateway.post('/sandbox-gateway/chargebacks', async (c) => {
   const form = new URLSearchParams(await c.req.text())
   const transactionId = form.get('transaction_id') ?? ''
   const stored = /^sbx_tx_[A-Za-z0-9_-]{16}$/.test(transactionId) ? await c.env.EXPORTS.get(txKey(transactionId)) : null
-  if (!stored) return c.json({ error: 'no such sandbox transaction' }, 404)
+  if (!stored) return page(c, 'No such transaction', <p>The sandbox gateway has no approved sale {transactionId}.</p>, 400)
   const sale = SandboxEventBody.parse(await stored.json())
   const delivered = await postback(c, sandboxChargeback(sale, `sbx_cb_${transactionId}`, Date.now()))
-  return c.json({ delivered: delivered.status }, delivered.ok ? 200 : 502)
+  if (!delivered.ok) return page(c, 'Postback failed', <p>The merchant did not accept the chargeback ({delivered.status}).</p>, 502)
+  return page(
+    c,
+    'Chargeback sent',
+    <p role="status">
+      Chargeback for {transactionId} sent to the merchant. <a href="/sandbox-gateway/transactions">Back to transactions</a>
+    </p>,
+  )
+})
+
+/** The sandbox's own console: its recent approved sales, each with a chargeback button. */
+sandboxGateway.get('/sandbox-gateway/transactions', async (c) => {
+  const listed = await c.env.EXPORTS.list({ prefix: 'sandbox-gateway/transactions/', limit: 1000 })
+  const sales = (await Promise.all(listed.objects.map(async (o) => SandboxEventBody.parse(await (await c.env.EXPORTS.get(o.key))!.json())))).sort((a, b) => b.occurredAt.localeCompare(a.occurredAt)).slice(0, 50)
+  return page(
+    c,
+    'Sandbox transactions',
+    <section aria-labelledby="title">
+      <h1 id="title">Sandbox transactions</h1>
+      {sales.length === 0 ? <p>No approved sales yet.</p> : null}
+      <ul>
+        {sales.map((sale) => (
+          <li data-reference={sale.reference}>
+            {sale.occurredAt} · {sale.reference} · {sale.amount ? `${sale.amount.minor} ${sale.amount.currency} (minor units)` : ''}{' '}
+            <form method="post" action="/sandbox-gateway/chargebacks" class="inline-form">
+              <input type="hidden" name="transaction_id" value={sale.transactionId ?? ''} />
+              <button type="submit" class="secondary" aria-label={`Charge back ${sale.reference}`}>
+                Charge back
+              </button>
+            </form>
+          </li>
+        ))}
+      </ul>
+    </section>,
+  )
 })

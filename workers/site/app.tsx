@@ -16,6 +16,7 @@ import { dmcaPage, privacyPage, statement2257Page, termsPage } from './legal'
 import { ageGatePage, blockedPage, creatorPage, errorPage, homePage, notFoundPage } from './pages'
 import { serveStatic } from './static'
 import { clientRoutes } from '../sso/client/routes'
+import { earningsPage, subscribe } from './creator-money'
 
 export const siteApp = createSurfaceApp()
 
@@ -71,6 +72,22 @@ siteApp.get('/c/:handle', gated, async (c) => {
   if (!creator) return c.html(notFoundPage(c, `No creator called @${handle} is on ${brand.name}.`), 404)
   return c.html(creatorPage(c, creator))
 })
+
+siteApp.post('/c/:handle/subscribe', gated, async (c) => {
+  const handle = c.req.param('handle').toLowerCase()
+  const brand = brandOf(c)
+  const creator = HANDLE.test(handle)
+    ? await db(c.env.DB)
+        .select({ id: creators.id, handle: creators.handle, displayName: creators.displayName })
+        .from(creators)
+        .where(and(eq(creators.brandId, brand.id), eq(creators.handle, handle)))
+        .get()
+    : undefined
+  if (!creator) return c.html(notFoundPage(c, `No creator called @${handle} is on ${brand.name}.`), 404)
+  return subscribe(c, creator)
+})
+
+siteApp.get('/me/earnings', gated, earningsPage)
 
 siteApp.get('/legal/terms', publicPage, (c) => c.html(termsPage(c)))
 siteApp.get('/legal/privacy', publicPage, (c) => c.html(privacyPage(c)))

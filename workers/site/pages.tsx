@@ -2,6 +2,7 @@
  * Brand site pages: home, creator, the age gate, 451 and 404. Server-rendered; no client script.
  * @module
  */
+import { SubscribeBox } from './creator-money'
 import type { Context } from 'hono'
 import type { AppEnv } from '../edge/context'
 import { gateExplanation, placeName } from './av-text'
@@ -84,6 +85,7 @@ export function creatorPage(c: Context<AppEnv>, creator: CreatorCard) {
         </div>
       </div>
       <p class="lead">{creator.bio}</p>
+      <SubscribeBox c={c} handle={creator.handle} displayName={creator.displayName} />
       <section aria-labelledby="posts-title">
         <h2 id="posts-title">Posts</h2>
         {/* filled by the media and subscription issues */}

@@ -1,0 +1,76 @@
+/**
+ * A fan subscribes to a creator on a brand host through the sandbox gateway, the creator sees the
+ * share pending on their earnings page, and a sandbox chargeback takes it back.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cspViolations, launch, url } from './browser'
+
+const PASSWORD = 'fanz local demo only'
+let browser: Browser
+let fan: Page
+let creator: Page
+let violations: string[]
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.waitForURL(/sso\.localhost:\d+\/login/)
+  await page.locator('#email').fill(email)
+  await page.locator('#password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+const pending = async (page: Page) => {
+  await page.goto(url('boyfanz.localhost', '/me/earnings'))
+  const cell = page.locator('tr[data-currency="USD"] td[data-balance="pending"]')
+  return (await cell.count()) ? (await cell.textContent())!.trim() : '0.00 USD'
+}
+
+beforeAll(async () => {
+  browser = await launch()
+  const fanContext = await browser.newContext({ extraHTTPHeaders: { 'x-fanz-geo': 'US-CA' } })
+  const creatorContext = await browser.newContext({ extraHTTPHeaders: { 'x-fanz-geo': 'US-CA' } })
+  fan = await fanContext.newPage()
+  violations = cspViolations(fan)
+  await fan.goto(url('boyfanz.localhost', '/c/alex'))
+  creator = await creatorContext.newPage()
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('paying a creator in Chromium', () => {
+  it('the creator starts with nothing pending', async () => {
+    await creator.goto(url('boyfanz.localhost', '/me/earnings'))
+    await signIn(creator, 'creator@fanz.localhost')
+    await creator.waitForURL(/boyfanz\.localhost:\d+\/me\/earnings/)
+    expect(await creator.locator('h2').first().textContent()).toContain('Alex Rivers')
+    expect(await pending(creator)).toBe('0.00 USD')
+  })
+
+  it('a fan subscribes through the sandbox gateway and the share shows as pending', async () => {
+    await fan.getByRole('link', { name: 'Sign in to subscribe' }).click()
+    await signIn(fan, 'fan@fanz.localhost')
+    await fan.waitForURL(/boyfanz\.localhost:\d+\/c\/alex/)
+    await fan.getByRole('button', { name: /Subscribe to Alex Rivers for 9\.99 USD a month/ }).click()
+    await fan.waitForURL(/localhost:\d+\/sandbox-gateway\/checkout/)
+    expect(await fan.locator('h1').textContent()).toBe('Pay 9.99 USD')
+    await fan.getByLabel('Card number').fill('4242 4242 4242 4242')
+    await fan.getByRole('button', { name: 'Pay' }).click()
+    await fan.waitForURL(/boyfanz\.localhost:\d+\/c\/alex/)
+    // 9.99 - 10% processor fee = 9.00 (rounded down fee), 20% platform = 1.80, 5% reserve = 0.36
+    expect(await pending(creator)).toBe('6.84 USD')
+  })
+
+  it('a sandbox chargeback reverses it', async () => {
+    await fan.goto(url('localhost', '/sandbox-gateway/transactions'))
+    await fan.getByRole('button', { name: /^Charge back pay_/ }).first().click()
+    await fan.waitForURL(/sandbox-gateway\/chargebacks/)
+    expect(await fan.getByRole('status').textContent()).toContain('Chargeback for')
+    expect(await pending(creator)).toBe('0.00 USD')
+  })
+
+  it('raised no CSP violations', () => {
+    expect(violations).toEqual([])
+  })
+})
