@@ -2,6 +2,7 @@
  * A fan subscribes to a creator on a brand host through the sandbox gateway, the creator sees the
  * share pending on their earnings page, and a sandbox chargeback takes it back.
  */
+import { AxeBuilder } from '@axe-core/playwright'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cspViolations, launch, url } from './browser'
@@ -17,6 +18,12 @@ async function signIn(page: Page, email: string): Promise<void> {
   await page.locator('#email').fill(email)
   await page.locator('#password').fill(PASSWORD)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+/** WCAG 2.1 AA violations on the page as it is now (see a11y.e2e.ts). */
+async function axe(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).setLegacyMode(true).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).options({ resultTypes: ['violations'] }).analyze()
+  return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`))
 }
 
 const pending = async (page: Page) => {
@@ -46,6 +53,7 @@ describe('paying a creator in Chromium', () => {
     await creator.waitForURL(/boyfanz\.localhost:\d+\/me\/earnings/)
     expect(await creator.locator('h2').first().textContent()).toContain('Alex Rivers')
     expect(await pending(creator)).toBe('0.00 USD')
+    expect(await axe(creator)).toEqual([])
   })
 
   it('a fan subscribes through the sandbox gateway and the share shows as pending', async () => {
@@ -55,11 +63,13 @@ describe('paying a creator in Chromium', () => {
     await fan.getByRole('button', { name: /Subscribe to Alex Rivers for 9\.99 USD a month/ }).click()
     await fan.waitForURL(/localhost:\d+\/sandbox-gateway\/checkout/)
     expect(await fan.locator('h1').textContent()).toBe('Pay 9.99 USD')
+    expect(await axe(fan)).toEqual([])
     await fan.getByLabel('Card number').fill('4242 4242 4242 4242')
     await fan.getByRole('button', { name: 'Pay' }).click()
     await fan.waitForURL(/boyfanz\.localhost:\d+\/c\/alex/)
     // 9.99 - 10% processor fee = 9.00 (rounded down fee), 20% platform = 1.80, 5% reserve = 0.36
     expect(await pending(creator)).toBe('6.84 USD')
+    expect(await axe(creator)).toEqual([])
   })
 
   it('a sandbox chargeback reverses it', async () => {
