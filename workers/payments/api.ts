@@ -5,9 +5,11 @@
  */
 import { createSurfaceApp } from '../edge/surface'
 import { registerCheckout } from './checkout-api'
+import { registerTransactions } from './transactions-api'
 import { registerWebhooks } from './webhooks/api'
 
 export const paymentsApi = createSurfaceApp()
 
 registerWebhooks(paymentsApi)
 registerCheckout(paymentsApi)
+registerTransactions(paymentsApi)

@@ -91,3 +91,43 @@ describe('checkout through the sandbox gateway', () => {
     expect(noKey.status).toBe(400)
   })
 })
+
+async function paidPayment(key: string): Promise<string> {
+  const started = (await (await checkout(key, order)).json()) as { payment_id: string; next: { url: string } }
+  const formUrl = new URL(started.next.url)
+  const html = await (await call('localhost', formUrl.pathname + formUrl.search)).text()
+  const q = /name="q" value="([^"]+)"/.exec(html)![1]!.replaceAll('&amp;', '&')
+  await call('localhost', '/sandbox-gateway/checkout', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+    body: new URLSearchParams({ q, card: '4242424242424242' }).toString(),
+  })
+  return started.payment_id
+}
+
+describe('transactions and refunds', () => {
+  it('finance sees the payment with its events and refunds part of it through the gateway', async () => {
+    const id = await paidPayment('order-refund')
+    const finance = await tokenFor(['finance'])
+    const list = await call('api.localhost', `/api/payments/transactions?creator_id=${CREATOR}&status=succeeded`, { token: finance })
+    expect(((await list.json()) as { items: Array<{ id: string }> }).items.map((p) => p.id)).toContain(id)
+    const one = (await (await call('api.localhost', `/api/payments/transactions/${id}`, { token: finance })).json()) as { status: string; events: Array<{ type: string; status: string }> }
+    expect(one.status).toBe('succeeded')
+    expect(one.events.map((e) => `${e.type}:${e.status}`)).toEqual(['sale:applied'])
+
+    const pendingBefore = (await ledgerFor(env, CREATOR).balances('USD')).summary[0]!.pendingMinor
+    const refund = (key: string, amount: number) =>
+      call('api.localhost', `/api/payments/transactions/${id}/refund`, { token: finance, headers: { 'idempotency-key': `"${key}"` }, body: { amount_minor: amount, reason: 'fan asked' } })
+    const res = await refund('rf-1', 300)
+    expect(res.status).toBe(202)
+    expect(await env.DB.prepare('SELECT status, refunded_minor FROM payments WHERE id = ?').bind(id).first()).toEqual({ status: 'partially_refunded', refunded_minor: 300 })
+    expect((await ledgerFor(env, CREATOR).balances('USD')).summary[0]!.pendingMinor).toBeLessThan(pendingBefore)
+    // the same request again is the same answer, not a second refund
+    expect((await refund('rf-1', 300)).headers.get('idempotent-replayed')).toBe('true')
+    expect(((await env.DB.prepare('SELECT refunded_minor FROM payments WHERE id = ?').bind(id).first()) as { refunded_minor: number }).refunded_minor).toBe(300)
+    const tooMuch = await refund('rf-2', 1000)
+    expect(tooMuch.status).toBe(422)
+    expect(((await tooMuch.json()) as { errors: Array<{ path: string }> }).errors[0]!.path).toBe('body.amount_minor')
+    expect((await call('api.localhost', `/api/payments/transactions/${id}`, { token: await tokenFor(['fan']) })).status).toBe(403)
+  })
+})

@@ -119,6 +119,23 @@ sandboxGateway.post('/sandbox-gateway/chargebacks', async (c) => {
   )
 })
 
+/** The gateway's refund API, as the merchant calls it: a signed refund postback follows. */
+sandboxGateway.post('/sandbox-gateway/refunds', async (c) => {
+  const form = new URLSearchParams(await c.req.text())
+  const transactionId = form.get('transaction_id') ?? ''
+  const amountMinor = Number(form.get('amount_minor'))
+  const stored = /^sbx_tx_[A-Za-z0-9_-]{16}$/.test(transactionId) ? await c.env.EXPORTS.get(txKey(transactionId)) : null
+  if (!stored) return c.json({ error: 'no such sandbox transaction' }, 404)
+  const sale = SandboxEventBody.parse(await stored.json())
+  if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0 || !sale.amount || amountMinor > sale.amount.minor) return c.json({ error: 'amount_minor out of range' }, 400)
+  const id = `sbx_rf_${randomToken(12)}`
+  const delivered = await postback(c, {
+    id, type: 'refund', occurredAt: new Date().toISOString(), reference: sale.reference, transactionId: id, subscriptionId: sale.subscriptionId,
+    originalTransactionId: sale.transactionId, amount: { minor: amountMinor, currency: sale.amount.currency }, reason: 'merchant refund',
+  })
+  return c.json({ refund_id: id, delivered: delivered.status }, delivered.ok ? 200 : 502)
+})
+
 /** The sandbox's own console: its recent approved sales, each with a chargeback button. */
 sandboxGateway.get('/sandbox-gateway/transactions', async (c) => {
   const listed = await c.env.EXPORTS.list({ prefix: 'sandbox-gateway/transactions/', limit: 1000 })

@@ -38,6 +38,8 @@ export const PERMISSIONS = [
   // money
   /** pay a creator (subscription, tip, pay-per-view, message unlock): every account is a fan */
   'payments:checkout',
+  /** every payment with its gateway events (transactions view) */
+  'payments:read',
   'payouts:read',
   'payouts:approve',
   'payments:refund',
@@ -78,6 +80,7 @@ const ADMIN: readonly Permission[] = [
   'media:moderate',
   'reports:handle',
   'payouts:read',
+  'payments:read',
   'ledger:read',
   'ledger:read_own',
   'payments:mids:read',
@@ -90,7 +93,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
   creator: ['creator:content:write', 'ledger:read_own'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],
-  finance: ['payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:read_own', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
+  finance: ['payments:read', 'payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:read_own', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
   compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
   custodian: ['vault:read', 'records:2257:read'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
