@@ -20,6 +20,12 @@ export const sandboxGateway = new Hono<AppEnv>()
 
 const txKey = (id: string) => `sandbox-gateway/transactions/${id}.json`
 
+/** An approved sale the sandbox recorded, by its transaction id. */
+async function storedSale(c: Context<AppEnv>, transactionId: string): Promise<SandboxEventBody | null> {
+  const stored = /^sbx_tx_[A-Za-z0-9_-]{16}$/.test(transactionId) ? await c.env.EXPORTS.get(txKey(transactionId)) : null
+  return stored ? SandboxEventBody.parse(await stored.json()) : null
+}
+
 sandboxGateway.use('/sandbox-gateway/*', async (c, next) => {
   if (c.var.config.isProduction) return c.notFound()
   c.header('cache-control', 'no-store')
@@ -105,9 +111,8 @@ sandboxGateway.post('/sandbox-gateway/checkout', async (c) => {
 sandboxGateway.post('/sandbox-gateway/chargebacks', async (c) => {
   const form = new URLSearchParams(await c.req.text())
   const transactionId = form.get('transaction_id') ?? ''
-  const stored = /^sbx_tx_[A-Za-z0-9_-]{16}$/.test(transactionId) ? await c.env.EXPORTS.get(txKey(transactionId)) : null
-  if (!stored) return page(c, 'No such transaction', <p>The sandbox gateway has no approved sale {transactionId}.</p>, 400)
-  const sale = SandboxEventBody.parse(await stored.json())
+  const sale = await storedSale(c, transactionId)
+  if (!sale) return page(c, 'No such transaction', <p>The sandbox gateway has no approved sale {transactionId}.</p>, 400)
   const delivered = await postback(c, sandboxChargeback(sale, `sbx_cb_${transactionId}`, Date.now()))
   if (!delivered.ok) return page(c, 'Postback failed', <p>The merchant did not accept the chargeback ({delivered.status}).</p>, 502)
   return page(
@@ -124,9 +129,8 @@ sandboxGateway.post('/sandbox-gateway/refunds', async (c) => {
   const form = new URLSearchParams(await c.req.text())
   const transactionId = form.get('transaction_id') ?? ''
   const amountMinor = Number(form.get('amount_minor'))
-  const stored = /^sbx_tx_[A-Za-z0-9_-]{16}$/.test(transactionId) ? await c.env.EXPORTS.get(txKey(transactionId)) : null
-  if (!stored) return c.json({ error: 'no such sandbox transaction' }, 404)
-  const sale = SandboxEventBody.parse(await stored.json())
+  const sale = await storedSale(c, transactionId)
+  if (!sale) return c.json({ error: 'no such sandbox transaction' }, 404)
   if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0 || !sale.amount || amountMinor > sale.amount.minor) return c.json({ error: 'amount_minor out of range' }, 400)
   const id = `sbx_rf_${randomToken(12)}`
   const delivered = await postback(c, {

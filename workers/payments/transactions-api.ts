@@ -44,6 +44,12 @@ const view = (r: PaymentRow): z.infer<typeof Payment> => {
 }
 
 const COLUMNS = 'id, kind, brand_id, creator_id, fan_user_id, amount_minor, currency, refunded_minor, gateway, mid_id, status, gateway_transaction_id, created_at_ms, updated_at_ms'
+async function paymentOr404(d1: D1Database, id: string): Promise<PaymentRow> {
+  const row = await d1.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`).bind(id).first<PaymentRow>()
+  if (!row) throw new ProblemError('NOT_FOUND', { detail: `no payment ${id}` })
+  return row
+}
+
 const Id = z.object({ id: z.string().regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a payment id') })
 
 export const listRoute = createRoute(withAccess(permission('payments:read'), {
@@ -101,8 +107,7 @@ export function registerTransactions(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(viewRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const row = await c.env.DB.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`).bind(id).first<PaymentRow>()
-    if (!row) throw new ProblemError('NOT_FOUND', { detail: `no payment ${id}` })
+    const row = await paymentOr404(c.env.DB, id)
     const { results } = await c.env.DB.prepare(
       `SELECT event_id, type, status, detail, amount_minor, received_at_ms FROM gateway_events WHERE payment_id = ? OR (gateway = ? AND original_transaction_id = ?) ORDER BY occurred_at_ms, event_id`,
     )
@@ -115,8 +120,7 @@ export function registerTransactions(app: OpenAPIHono<AppEnv>): void {
   app.openapi(refundRoute, async (c) => {
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
-    const row = await c.env.DB.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`).bind(id).first<PaymentRow>()
-    if (!row) throw new ProblemError('NOT_FOUND', { detail: `no payment ${id}` })
+    const row = await paymentOr404(c.env.DB, id)
     if (row.status !== 'succeeded' && row.status !== 'partially_refunded') throw new ProblemError('CONFLICT', { detail: `a ${row.status} payment cannot be refunded` })
     if (body.amount_minor > row.amount_minor - row.refunded_minor) {
       throw new ProblemError('VALIDATION_FAILED', { detail: 'more than is left to refund', errors: [{ path: 'body.amount_minor', message: `at most ${row.amount_minor - row.refunded_minor}` }] })

@@ -5,6 +5,7 @@
  * @module
  */
 import { and, asc, eq } from 'drizzle-orm'
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { creators } from '../../d1/schema'
@@ -59,32 +60,28 @@ siteApp.get('/', gated, async (c) => {
   return c.html(homePage(c, rows))
 })
 
-siteApp.get('/c/:handle', gated, async (c) => {
-  const handle = c.req.param('handle').toLowerCase()
+/** The creator `:handle` of this brand, or the visitor's 404 page. */
+async function creatorOf(c: Context<AppEnv>): Promise<{ id: string; handle: string; displayName: string; bio: string } | Response> {
+  const handle = c.req.param('handle')!.toLowerCase()
   const brand = brandOf(c)
   const creator = HANDLE.test(handle)
     ? await db(c.env.DB)
-        .select({ handle: creators.handle, displayName: creators.displayName, bio: creators.bio })
+        .select({ id: creators.id, handle: creators.handle, displayName: creators.displayName, bio: creators.bio })
         .from(creators)
         .where(and(eq(creators.brandId, brand.id), eq(creators.handle, handle)))
         .get()
     : undefined
-  if (!creator) return c.html(notFoundPage(c, `No creator called @${handle} is on ${brand.name}.`), 404)
-  return c.html(creatorPage(c, creator))
+  return creator ?? c.html(notFoundPage(c, `No creator called @${handle} is on ${brand.name}.`), 404)
+}
+
+siteApp.get('/c/:handle', gated, async (c) => {
+  const creator = await creatorOf(c)
+  return creator instanceof Response ? creator : c.html(creatorPage(c, creator))
 })
 
 siteApp.post('/c/:handle/subscribe', gated, async (c) => {
-  const handle = c.req.param('handle').toLowerCase()
-  const brand = brandOf(c)
-  const creator = HANDLE.test(handle)
-    ? await db(c.env.DB)
-        .select({ id: creators.id, handle: creators.handle, displayName: creators.displayName })
-        .from(creators)
-        .where(and(eq(creators.brandId, brand.id), eq(creators.handle, handle)))
-        .get()
-    : undefined
-  if (!creator) return c.html(notFoundPage(c, `No creator called @${handle} is on ${brand.name}.`), 404)
-  return subscribe(c, creator)
+  const creator = await creatorOf(c)
+  return creator instanceof Response ? creator : subscribe(c, creator)
 })
 
 siteApp.get('/me/earnings', gated, earningsPage)
