@@ -13,6 +13,7 @@ export { Throttle } from '../durable-objects/throttle'
 export { CreatorLedger } from '../durable-objects/creator-ledger'
 export { MerchantHealth } from '../durable-objects/merchant-health'
 export { IdempotencyKeys } from '../durable-objects/idempotency-keys'
+export { RoutingStats } from '../durable-objects/routing-stats'
 
 /**
  * Benchmark baseline (bench/): a bare Hono route in the same Worker on the same workerd, so the

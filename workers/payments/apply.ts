@@ -13,6 +13,7 @@
  */
 import { ledgerFor } from '../ledger/stub'
 import type { OpResult } from '../ledger/model'
+import { ROUTING, routingStats } from './checkout'
 
 /** What a gateway keeps of a sale and charges per dispute, until each gateway's contract terms are configuration. */
 export const DEFAULT_PROCESSOR_FEE_BPS = 1000
@@ -39,6 +40,7 @@ type PaymentRow = {
   status: string
   gateway_transaction_id: string | null
   refunded_minor: number
+  routing_json: string | null
   creator_fee_bps: number | null
   platform_fee_bps: number
   reserve_bps: number
@@ -49,7 +51,7 @@ type PaymentRow = {
 type Outcome = { status: 'applied' | 'waiting' | 'ignored' | 'failed'; detail: string | null }
 
 async function paymentFor(d1: D1Database, event: EventRow): Promise<PaymentRow | null> {
-  const select = `SELECT p.id, p.creator_id, p.brand_id, p.amount_minor, p.currency, p.status, p.gateway_transaction_id, p.refunded_minor,
+  const select = `SELECT p.id, p.creator_id, p.brand_id, p.amount_minor, p.currency, p.status, p.gateway_transaction_id, p.refunded_minor, p.routing_json,
       c.platform_fee_bps AS creator_fee_bps, b.platform_fee_bps, b.reserve_bps, b.reserve_days, b.pending_days
     FROM payments p JOIN brands b ON b.id = p.brand_id JOIN creators c ON c.id = p.creator_id`
   if (event.payment_id) {
@@ -60,6 +62,17 @@ async function paymentFor(d1: D1Database, event: EventRow): Promise<PaymentRow |
   const txId = event.original_transaction_id ?? event.gateway_transaction_id
   if (!txId) return null
   return d1.prepare(`${select} WHERE p.gateway = ? AND p.gateway_transaction_id = ?`).bind(event.gateway, txId).first<PaymentRow>()
+}
+
+/** Tells the router how the gateway did for the payment's segment (success-rate windows, breakers). */
+async function feedRouter(env: Env, gateway: string, payment: PaymentRow, outcome: 'approved' | 'declined'): Promise<void> {
+  let segment = 'all'
+  try {
+    segment = (JSON.parse(payment.routing_json ?? '{}') as { segment?: string }).segment ?? 'all'
+  } catch {
+    // payments opened before segments were kept
+  }
+  await routingStats(env).record(gateway, segment, outcome, Date.now(), JSON.stringify(ROUTING))
 }
 
 function fromLedger(result: OpResult): Outcome {
@@ -89,6 +102,7 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
           split: { platformFeeBps: payment.creator_fee_bps ?? payment.platform_fee_bps, reserveBps: payment.reserve_bps, reserveDays: payment.reserve_days, pendingDays: payment.pending_days },
         }),
       )
+      if (outcome.status === 'applied' && event.type === 'sale' && payment.status === 'pending') await feedRouter(env, event.gateway, payment, 'approved')
       if (outcome.status === 'applied' && event.type === 'sale') {
         await env.DB.prepare(`UPDATE payments SET status = 'succeeded', gateway_transaction_id = COALESCE(gateway_transaction_id, ?), updated_at_ms = ? WHERE id = ? AND status = 'pending'`)
           .bind(event.gateway_transaction_id, Date.now(), payment.id)
@@ -114,6 +128,7 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
       return outcome
     }
     case 'failure':
+      if (payment.status === 'pending') await feedRouter(env, event.gateway, payment, 'declined')
       await env.DB.prepare(`UPDATE payments SET status = 'failed', updated_at_ms = ? WHERE id = ? AND status = 'pending'`).bind(Date.now(), payment.id).run()
       return { status: 'applied', detail: 'payment failed at the gateway' }
     default:

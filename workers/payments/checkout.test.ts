@@ -7,6 +7,8 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, tokenFor } from '../../test/helpers'
 import { ledgerFor } from '../ledger/stub'
+import { routingStats } from './checkout'
+import { parseRoutingState, windowStats } from './routing'
 
 const CREATOR = 'crt_01JFANZ0000000000000000101'
 const FAN = 'usr_01JFANZDEM0000000000000003'
@@ -50,8 +52,12 @@ describe('checkout through the sandbox gateway', () => {
     expect(paid.status).toBe(200)
     expect(paid.headers.get('refresh')).toBe('0;url=http://boyfanz.localhost/c/alex')
 
-    const payment = await env.DB.prepare('SELECT status, gateway_transaction_id FROM payments WHERE id = ?').bind(started.payment_id).first<{ status: string; gateway_transaction_id: string }>()
+    const payment = await env.DB.prepare('SELECT status, gateway_transaction_id, routing_json FROM payments WHERE id = ?').bind(started.payment_id).first<{ status: string; gateway_transaction_id: string; routing_json: string }>()
     expect(payment?.status).toBe('succeeded')
+    // the router learnt the outcome for the payment's segment
+    const segment = (JSON.parse(payment!.routing_json) as { segment: string }).segment
+    expect(segment).toBe('card/USD')
+    expect(windowStats(parseRoutingState(await routingStats(env).snapshot()), 'sandbox', segment, 200).approved).toBeGreaterThanOrEqual(1)
     // 9.99 - 10% processor (0.99) = 9.00; 20% platform = 1.80; creator 7.20, 5% reserve 0.36 -> 6.84 pending
     const afterSale = (await ledgerFor(env, CREATOR).balances('USD')).summary[0]!
     expect(afterSale.pendingMinor - pendingBefore).toBe(684)

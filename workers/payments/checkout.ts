@@ -5,8 +5,8 @@
  * builds the hosted-payment request. The payment completes when the gateway's postback arrives
  * (webhooks/ingest.ts -> apply.ts); nothing here moves money.
  *
- * Routing state (success-rate windows, eliminations) starts empty per decision until outcomes are
- * kept in a Durable Object: the engine then orders by rules and the default order only.
+ * Routing state (success-rate windows, eliminations) comes from the `RoutingStats` object, which
+ * apply.ts feeds with every gateway outcome.
  * @module
  */
 import type { Context } from 'hono'
@@ -17,7 +17,7 @@ import { adapterFor, GATEWAY_IDS } from './gateways/registry'
 import type { CheckoutKind, CheckoutRequest, GatewayId } from './gateways/types'
 import { midHealthView } from './health/view'
 import { midBrands, midCurrencies } from './health/mids'
-import { decide, emptyRoutingState, mulberry32, seedFromText, type GatewayInfo, type MidHealth, type MidInfo, type RoutingConfig } from './routing'
+import { decide, mulberry32, parseRoutingState, seedFromText, type GatewayInfo, type MidHealth, type MidInfo, type RoutingConfig } from './routing'
 import { gatewaySettings } from './webhooks/settings'
 
 export interface CheckoutInput {
@@ -37,11 +37,15 @@ export interface CheckoutStarted {
   reasons: string[]
 }
 
-const ROUTING: RoutingConfig = {
+export const ROUTING: RoutingConfig = {
   rules: [],
   defaultOrder: ['sandbox'],
-  successRate: { enabled: false, windowSize: 200, explorationBps: 500, minSamples: 20, segmentBy: ['method', 'currency'] },
+  successRate: { enabled: true, windowSize: 200, explorationBps: 500, minSamples: 20, segmentBy: ['method', 'currency'] },
   elimination: { failures: 5, withinMs: 60_000, cooldownMs: 300_000 },
+}
+
+export function routingStats(env: Pick<Env, 'ROUTING_STATS'>) {
+  return env.ROUTING_STATS.getByName('routing:global')
 }
 
 /** The gateways this environment can take money through, in the platform's default order. */
@@ -88,7 +92,7 @@ export async function startCheckout(c: Context<AppEnv>, fanUserId: string, input
   const decision = decide(
     { brand: creator.brand_id, country, currency: input.currency, amountMinor: input.amountMinor, method: 'card' },
     { ...ROUTING, defaultOrder: gateways.length ? (gateways as [GatewayId, ...GatewayId[]]) : ROUTING.defaultOrder },
-    { nowMs: Date.now(), gateways: gatewayInfo, mids, midHealth, stats: emptyRoutingState() },
+    { nowMs: Date.now(), gateways: gatewayInfo, mids, midHealth, stats: parseRoutingState(await routingStats(c.env).snapshot()) },
     mulberry32(seedFromText(paymentId)),
   )
   const chosen = decision.candidates[0]
@@ -109,7 +113,7 @@ export async function startCheckout(c: Context<AppEnv>, fanUserId: string, input
     `INSERT INTO payments (id, kind, brand_id, creator_id, fan_user_id, amount_minor, currency, gateway, mid_id, status, routing_json, created_at_ms, updated_at_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   )
-    .bind(paymentId, input.kind, creator.brand_id, creator.id, fanUserId, input.amountMinor, input.currency, gateway, chosen.midId, JSON.stringify(decision.reasons), nowMs, nowMs)
+    .bind(paymentId, input.kind, creator.brand_id, creator.id, fanUserId, input.amountMinor, input.currency, gateway, chosen.midId, JSON.stringify({ segment: decision.segment, reasons: decision.reasons }), nowMs, nowMs)
     .run()
   return { paymentId, gateway, midId: chosen.midId, request: built.request, reasons: decision.reasons }
 }
