@@ -10,18 +10,9 @@ import { deleteCookie, setCookie } from 'hono/cookie'
 import { audit } from '../compliance/audit'
 import { toAuthContext, verifyAccessToken } from '../edge/auth'
 import { readForm } from '../edge/body'
+import { isSameOrigin } from '../edge/same-origin'
 import type { AppEnv } from '../edge/context'
 import { DASH_ROLES, signInPage } from './pages'
-
-/** True when the browser says the form was posted from this very origin. */
-export function isSameOrigin(c: Context<AppEnv>): boolean {
-  const origin = c.req.header('origin')
-  if (!origin) return false
-  const site = c.req.header('sec-fetch-site')
-  if (site && site !== 'same-origin') return false
-  const url = new URL(c.req.url)
-  return origin === `${url.protocol}//${c.req.header('host') ?? url.host}`
-}
 
 const NO_STORE = { 'cache-control': 'no-store' }
 

@@ -66,3 +66,13 @@ export async function unsealSecret(masterKey: string, purpose: SecretBoxPurpose,
   )
   return new Uint8Array(plain)
 }
+
+/**
+ * A secret derived from the master key for one labelled use (a first-party OAuth client's secret,
+ * the sandbox gateway's signing secret): base64url(HMAC-SHA256(master key, label)). Both sides of
+ * this Worker compute it, nothing stores it, and rotating the master key rotates it.
+ */
+export async function derivedSecret(masterKey: string, label: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', utf8(masterKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(label))))
+}

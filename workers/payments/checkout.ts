@@ -12,6 +12,9 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../edge/context'
 import { ProblemError } from '../edge/problem'
+import { ne } from 'drizzle-orm'
+import { merchantIds } from '../../d1/schema'
+import { db } from '../lib/db'
 import { newId } from '../lib/ids'
 import { adapterFor, GATEWAY_IDS } from './gateways/registry'
 import type { CheckoutKind, CheckoutRequest, GatewayId } from './gateways/types'
@@ -64,17 +67,17 @@ export async function startCheckout(c: Context<AppEnv>, fanUserId: string, input
   if (!creator || creator.brand_status !== 'active') throw new ProblemError('NOT_FOUND', { detail: `no creator ${input.creatorId}`, errors: [{ path: 'body.creator_id', message: 'no such creator' }] })
 
   const gateways = await configuredGateways(c)
-  const { results: midRows } = await c.env.DB.prepare(`SELECT * FROM merchant_ids WHERE status != 'disabled'`).all<{ id: string; gateway: string; status: 'active' | 'draining'; currencies_json: string; brands_json: string; cap_currency: string | null }>()
+  const midRows = await db(c.env.DB).select().from(merchantIds).where(ne(merchantIds.status, 'disabled')).all()
   const mids: MidInfo[] = midRows
     .filter((m) => (gateways as string[]).includes(m.gateway))
     .map((m, i) => ({
       midId: m.id,
       gateway: m.gateway as GatewayId,
-      status: m.status,
-      currencies: midCurrencies({ currenciesJson: m.currencies_json } as never),
-      brands: midBrands({ brandsJson: m.brands_json } as never),
+      status: m.status as MidInfo['status'],
+      currencies: midCurrencies(m),
+      brands: midBrands(m),
       priority: i,
-      capCurrency: m.cap_currency,
+      capCurrency: m.capCurrency,
     }))
   const midHealth: MidHealth[] = await Promise.all(
     mids.map(async (m) => {

@@ -9,7 +9,7 @@
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../edge/context'
-import { isSameOrigin } from '../dash/session'
+import { isSameOrigin } from '../edge/same-origin'
 import { randomToken } from '../lib/encoding'
 import { platformFetch } from '../lib/platform-fetch'
 import { platformPage } from '../site/platform-page'

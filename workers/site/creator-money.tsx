@@ -9,11 +9,12 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../edge/context'
-import { isSameOrigin } from '../dash/session'
+import { isSameOrigin } from '../edge/same-origin'
 import { ledgerFor } from '../ledger/stub'
 import { startCheckout } from '../payments/checkout'
 import { formatMinor } from '../payments/gateways/money'
 import { brandOf, brandPage } from './brand-page'
+import { browserReachable } from './links'
 
 export const DEFAULT_SUBSCRIPTION = { amountMinor: 999, currency: 'USD' } as const
 
@@ -40,14 +41,6 @@ export function SubscribeBox({ c, handle, displayName }: { c: Context<AppEnv>; h
   )
 }
 
-/** A gateway URL as the browser must see it: locally the platform host shares the dev port. */
-function forBrowser(c: Context<AppEnv>, url: string): string {
-  const target = new URL(url)
-  const port = new URL(c.req.url).port
-  if (c.var.config.isDev && port && (target.hostname === c.var.config.platformDomain || target.hostname.endsWith('.localhost'))) target.port = port
-  return target.toString()
-}
-
 export async function subscribe(c: Context<AppEnv>, creator: { id: string; handle: string; displayName: string }): Promise<Response> {
   c.header('cache-control', 'no-store')
   if (!isSameOrigin(c)) return c.text('cross-site request refused', 403)
@@ -63,7 +56,7 @@ export async function subscribe(c: Context<AppEnv>, creator: { id: string; handl
   })
   if (started.request.kind !== 'redirect') return c.text('this gateway needs a form post, which the site does not offer yet', 501)
   // a page that moves on by itself, not a 303: form-action also governs redirects after a post
-  const next = forBrowser(c, started.request.url)
+  const next = browserReachable(c, started.request.url).toString()
   c.header('refresh', `0;url=${next}`)
   return c.html(
     brandPage(

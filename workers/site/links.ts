@@ -30,3 +30,11 @@ export function selfUrl(c: Context<AppEnv>): string {
   const url = new URL(c.req.url)
   return `${url.origin}${url.pathname}${url.search}`
 }
+
+/** An absolute URL on one of our hosts as the browser must reach it: locally with this request's port. */
+export function browserReachable(c: Context<AppEnv>, url: string): URL {
+  const target = new URL(url)
+  const port = devPort(c)
+  if (port && (target.hostname === 'localhost' || target.hostname.endsWith('.localhost'))) target.port = port.slice(1)
+  return target
+}

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import type { Config } from '../../config'
-import { base64url, utf8 } from '../../lib/encoding'
+import { derivedSecret } from '../../lib/secret-box'
 import type { GatewaySettings } from '../gateways/registry'
 import { isGatewayId } from '../gateways/registry'
 import { compileAllowlist } from '../gateways/ip-allowlist'
@@ -16,9 +16,8 @@ import type { GatewayId } from '../gateways/types'
 const Configured = z.record(z.string(), z.record(z.string(), z.unknown()))
 
 /** The sandbox gateway's shared secret: HMAC(master key, label), like first-party client secrets. */
-export async function sandboxSecret(config: Config): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', utf8(config.signingMasterKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8('fanz/sandbox-gateway/v1'))))
+export function sandboxSecret(config: Config): Promise<string> {
+  return derivedSecret(config.signingMasterKey, 'fanz/sandbox-gateway/v1')
 }
 
 /** Settings for `gateway`, or null when it is not configured (then it is not offered). */

@@ -20,7 +20,7 @@ import { permission, withAccess } from '../roles/access'
 import { brandIdOf, GLOBAL_SCOPE, grantRole, grantsOf, revokeRole } from '../roles/grants'
 import { assertPermission } from '../roles/middleware'
 import { GLOBAL_ONLY_ROLES, grantPermissionFor, PERMISSIONS, ROLE_PERMISSIONS, UNGRANTABLE_ROLES } from '../roles/permissions'
-import { rolesFor } from '../roles/store'
+import { rolesFor, rolesFromGrants } from '../roles/store'
 import { GrantRequest, GrantResult, iso, RevokeQuery, RoleParams, RoleTable, UserIdParam, UserRolesView } from './schemas'
 import { STEP_UP } from './step-up'
 import { userOr404 } from './users'
@@ -75,7 +75,8 @@ const revokeRoute = createRoute(
 )
 
 async function rolesView(d1: D1Database, userId: string) {
-  const [effective, grants] = await Promise.all([rolesFor(d1, userId), grantsOf(d1, userId)])
+  const grants = await grantsOf(d1, userId)
+  const effective = rolesFromGrants(grants)
   return {
     user_id: userId,
     roles: effective.roles,

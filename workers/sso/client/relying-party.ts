@@ -54,11 +54,3 @@ export async function relyingParty(c: Context<AppEnv>): Promise<RelyingParty> {
     options,
   }
 }
-
-/** A URL on the SSO host as the browser must see it (in dev the shared port is added). */
-export function browserUrl(c: Context<AppEnv>, endpoint: string): URL {
-  const url = new URL(endpoint)
-  const port = new URL(c.req.url).port
-  if (c.var.config.isDev && port && url.hostname === c.var.config.hosts.sso) url.port = port
-  return url
-}

@@ -5,14 +5,14 @@
  * @module
  */
 import { Hono, type Context } from 'hono'
-import { getCookie } from 'hono/cookie'
 import * as oauth from 'oauth4webapi'
 import type { AppEnv } from '../../edge/context'
-import { isSameOrigin } from '../../dash/session'
+import { isSameOrigin } from '../../edge/same-origin'
 import { clearSealedCookie, readSealedCookie, setSealedCookie } from '../../lib/sealed-cookie'
 import { cookieNames, clearSession, markSsoChecked, readStoredSession, storeSession } from './cookies'
 import { receiveBackchannelLogout } from './backchannel'
-import { browserUrl, relyingParty } from './relying-party'
+import { browserReachable } from '../../site/links'
+import { relyingParty } from './relying-party'
 
 export const clientRoutes = new Hono<AppEnv>()
 
@@ -42,7 +42,7 @@ clientRoutes.get('/auth/login', async (c) => {
     silent: prompt === 'none',
   }
   await setSealedCookie(c, cookieNames(c).tx, tx, 600)
-  const url = browserUrl(c, rp.as.authorization_endpoint!)
+  const url = browserReachable(c, rp.as.authorization_endpoint!)
   url.search = new URLSearchParams({
     client_id: rp.client.client_id,
     redirect_uri: rp.redirectUri,
@@ -110,7 +110,7 @@ clientRoutes.post('/auth/logout', async (c) => {
       // the provider ends the session below anyway; a failed revocation must not trap the user
     }
   }
-  const url = browserUrl(c, rp.as.end_session_endpoint!)
+  const url = browserReachable(c, rp.as.end_session_endpoint!)
   url.search = new URLSearchParams({
     client_id: rp.client.client_id,
     post_logout_redirect_uri: `${rp.origin}/auth/logged-out`,
@@ -127,8 +127,3 @@ clientRoutes.get('/auth/logged-out', (c) => {
 })
 
 clientRoutes.post('/auth/backchannel-logout', receiveBackchannelLogout)
-
-/** True when the browser still holds a brand session (used by pages to show "Sign out"). */
-export function hasBrandSession(c: Context<AppEnv>): boolean {
-  return Boolean(getCookie(c, cookieNames(c).access) || getCookie(c, cookieNames(c).refresh))
-}

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Config } from '../../config'
-import { base64url, sha256Hex, timingSafeEqualText, utf8 } from '../../lib/encoding'
+import { sha256Hex, timingSafeEqualText } from '../../lib/encoding'
+import { derivedSecret } from '../../lib/secret-box'
 import type { SigningAlg } from '../keys'
 
 export interface OAuthClient {
@@ -72,9 +73,8 @@ export async function findClient(d1: D1Database, clientId: string): Promise<OAut
 }
 
 /** The derived secret of a first-party client: base64url(HMAC-SHA256(master key, label || client id)). */
-export async function derivedClientSecret(config: Config, clientId: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', utf8(config.signingMasterKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(`fanz/oauth-client-secret/v1\0${clientId}`))))
+export function derivedClientSecret(config: Config, clientId: string): Promise<string> {
+  return derivedSecret(config.signingMasterKey, `fanz/oauth-client-secret/v1\0${clientId}`)
 }
 
 export function hashClientSecret(secret: string): string {

@@ -8,7 +8,7 @@
 import type { Context } from 'hono'
 import { audit } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
-import { isSameOrigin } from '../../dash/session'
+import { isSameOrigin } from '../../edge/same-origin'
 import { isId } from '../../lib/ids'
 import { platformPage } from '../../site/platform-page'
 import { continuePage } from '../login/continue-page'

@@ -14,6 +14,7 @@
  * are parsed with zod (`.strict()`) and a bad one is a 4xx problem naming the field.
  * @module
  */
+import { isSameOrigin } from '../../edge/same-origin'
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../../edge/context'
@@ -39,16 +40,8 @@ export const SendCodeBody = z.object({ channel: z.enum(OTP_CHANNELS) }).strict()
 export const VerifyCodeBody = z.object({ challenge_id: ChallengeId, code: Code }).strict()
 export const PhoneBody = z.object({ phone: z.string().max(64) }).strict()
 
-/** The SSO host's own origin, from the pinned issuer (never from Host: sso.md X2). */
-export function isSsoOrigin(c: Context<AppEnv>): boolean {
-  const origin = c.req.header('origin')
-  if (!origin || origin !== new URL(c.var.config.issuer).origin) return false
-  const site = c.req.header('sec-fetch-site')
-  return !site || site === 'same-origin'
-}
-
 function requireSsoOrigin(c: Context<AppEnv>): void {
-  if (!isSsoOrigin(c)) throw new ProblemError('FORBIDDEN', { detail: 'cross-site request refused: send it from a page of this host' })
+  if (!isSameOrigin(c)) throw new ProblemError('FORBIDDEN', { detail: 'cross-site request refused: send it from a page of this host' })
 }
 
 async function readJson<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.output<T>> {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from 'hono'
-import { isSameOrigin } from '../../dash/session'
+import { isSameOrigin } from '../../edge/same-origin'
 import { readForm } from '../../edge/body'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'

@@ -8,6 +8,7 @@
  * host. The same list decides which `Origin` a state-changing request may come from (CSRF).
  * @module
  */
+import { isSameOrigin } from '../../edge/same-origin'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
@@ -65,9 +66,8 @@ export function relyingParty(c: Context<AppEnv>): RelyingParty {
  * Browsers send `Origin` on every POST/DELETE fetch; a request without one is refused too.
  */
 export function requireSameOrigin(c: Context<AppEnv>): void {
-  const origin = c.req.header('origin')
-  const site = c.req.header('sec-fetch-site')
-  if (!origin || !relyingParty(c).origins.includes(origin) || (site !== undefined && site !== 'same-origin')) {
+  if (!isSameOrigin(c)) {
+    const origin = c.req.header('origin')
     throw new ProblemError('FORBIDDEN', {
       detail: 'cross-site request refused: passkey requests must come from a page of the SSO host',
       errors: [{ path: 'header.origin', message: origin ? `${origin.slice(0, 100)} is not the SSO host's origin` : 'is missing' }],

@@ -1,9 +1,10 @@
 /**
- * Where a user's roles come from: `user_roles` rows, global (`*`) or scoped to one brand. Every
- * account is a `fan` without a row; tokens carry the result (`roles`, `brand_roles`).
+ * A user's effective roles as tokens carry them (`roles`, `brand_roles`), from the same grants the
+ * management API lists (grants.ts): every account is a `fan` without a row.
  * @module
  */
-import { isRole, type Role } from '../../edge/roles'
+import type { Role } from '../../edge/roles'
+import { grantsOf, type RoleGrant } from './grants'
 
 export interface UserRoles {
   /** roles held on every brand */
@@ -12,20 +13,16 @@ export interface UserRoles {
   brandRoles: Record<string, Role[]>
 }
 
-export async function rolesFor(d1: D1Database, userId: string): Promise<UserRoles> {
-  const { results } = await d1
-    .prepare(
-      `SELECT r.role AS role, r.scope AS scope, b.slug AS slug FROM user_roles r LEFT JOIN brands b ON b.id = r.scope
-       WHERE r.user_id = ? ORDER BY r.role`,
-    )
-    .bind(userId)
-    .all<{ role: string; scope: string; slug: string | null }>()
+export function rolesFromGrants(grants: readonly RoleGrant[]): UserRoles {
   const roles = new Set<Role>(['fan'])
   const brandRoles: Record<string, Role[]> = {}
-  for (const row of results) {
-    if (!isRole(row.role)) continue
-    if (row.scope === '*') roles.add(row.role)
-    else if (row.slug) (brandRoles[row.slug] ??= []).push(row.role)
+  for (const grant of grants) {
+    if (grant.brand === null) roles.add(grant.role)
+    else (brandRoles[grant.brand] ??= []).push(grant.role)
   }
   return { roles: [...roles], brandRoles }
+}
+
+export async function rolesFor(d1: D1Database, userId: string): Promise<UserRoles> {
+  return rolesFromGrants(await grantsOf(d1, userId))
 }

@@ -23,7 +23,7 @@ import { continueTo } from '../login/complete'
 import { readIdpSession } from '../login/idp-session'
 import { accountById, identitiesOf, linkIdentity, unlinkIdentity } from './identities'
 import { refusalPage, socialPage } from './page'
-import { isSsoSameOrigin } from './same-origin'
+import { isSameOrigin } from '../../edge/same-origin'
 import { actorContext, label, PENDING_LINK_COOKIE, PENDING_LINK_PATH, providerParam, START_AGAIN, type PendingLink } from './shared'
 
 export const linkingRoutes = new Hono<AppEnv>()
@@ -111,7 +111,7 @@ linkingRoutes.get('/social/link', async (c) => {
 })
 
 linkingRoutes.post('/social/link', async (c) => {
-  if (!isSsoSameOrigin(c)) return refusalPage(c, 403, 'Link refused', 'The confirmation must be sent from the FanzSSO link page (cross-site request refused). Nothing was linked.', START_AGAIN)
+  if (!isSameOrigin(c)) return refusalPage(c, 403, 'Link refused', 'The confirmation must be sent from the FanzSSO link page (cross-site request refused). Nothing was linked.', START_AGAIN)
   const found = await pendingLinkOrRefusal(c)
   if ('refusal' in found) return found.refusal
   const { pending, account, provider } = found
@@ -134,7 +134,7 @@ linkingRoutes.post('/social/link', async (c) => {
 
 linkingRoutes.post('/social/:provider/unlink', async (c) => {
   const provider = providerParam(c)
-  if (!isSsoSameOrigin(c)) return refusalPage(c, 403, 'Unlink refused', 'The request must be sent from a FanzSSO page (cross-site request refused). Nothing was changed.', START_AGAIN)
+  if (!isSameOrigin(c)) return refusalPage(c, 403, 'Unlink refused', 'The request must be sent from a FanzSSO page (cross-site request refused). Nothing was changed.', START_AGAIN)
   const session = await readIdpSession(c)
   if (!session) return refusalPage(c, 401, 'Sign in first', `Sign in to your FANZ account to unlink ${label(provider)}.`, { href: '/login', label: 'Sign in' })
   const form = await readForm(c)

@@ -30,7 +30,7 @@ import { isPkceChallenge, verifyPkce } from '../oauth/pkce'
 import { refusalPage, socialPage } from './page'
 import { redirectUriFor } from './providers'
 import { SANDBOX_CLIENT_ID } from './providers/sandbox'
-import { isSsoSameOrigin } from './same-origin'
+import { isSameOrigin } from '../../edge/same-origin'
 
 export const SANDBOX_CODE_TTL_S = 60
 export const SANDBOX_ACCESS_TOKEN_TTL_S = 300
@@ -190,7 +190,7 @@ sandboxIdpRoutes.get('/sandbox-idp/authorize', (c) => {
 })
 
 sandboxIdpRoutes.post('/sandbox-idp/authorize', async (c) => {
-  if (!isSsoSameOrigin(c)) return refusalPage(c, 403, 'Request refused', 'The sandbox sign-in form must be sent from its own page (cross-site request refused).')
+  if (!isSameOrigin(c)) return refusalPage(c, 403, 'Request refused', 'The sandbox sign-in form must be sent from its own page (cross-site request refused).')
   const form = firstStrings(await readForm(c))
   const params = checkAuthorizeParams(c, form)
   if (params instanceof Response || params instanceof Promise) return params
