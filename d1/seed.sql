@@ -56,3 +56,26 @@ INSERT INTO merchant_ids (id, gateway, descriptor, acquirer, currencies_json, br
 INSERT INTO users (id, email, email_normalized, email_verified_at_ms, password_hash, display_name, locale, status, created_at_ms, updated_at_ms) VALUES ('usr_01JFANZDEM0000000000000004', 'creator@fanz.localhost', 'creator@fanz.localhost', 1764115200000, 'pbkdf2-sha256$100000$Ekzy5A3eJQrZUBT0Y0mV4w$bDTGpk_0Zj8bQ-6LswBaU_l_2L1Mxe44Q8kPdu0dHpk', 'Alex Rivers', 'en', 'active', 1764115200000, 1764115200000) ON CONFLICT(id) DO NOTHING;
 INSERT INTO user_roles (user_id, role, scope, granted_by, granted_at_ms) VALUES ('usr_01JFANZDEM0000000000000004', 'creator', '*', 'seed', 1764115200000) ON CONFLICT DO NOTHING;
 UPDATE creators SET user_id = 'usr_01JFANZDEM0000000000000004' WHERE id = 'crt_01JFANZ0000000000000000101' AND user_id IS NULL;
+
+-- Creators' own subscription prices (Alex Rivers keeps the 9.99 USD the browser test expects).
+UPDATE creators SET subscription_price_minor = 999, subscription_currency = 'USD' WHERE id = 'crt_01JFANZ0000000000000000101' AND subscription_price_minor IS NULL;
+UPDATE creators SET subscription_price_minor = 1499, subscription_currency = 'USD' WHERE id = 'crt_01JFANZ0000000000000000102' AND subscription_price_minor IS NULL;
+UPDATE creators SET subscription_price_minor = 1299, subscription_currency = 'EUR' WHERE id = 'crt_01JFANZ0000000000000000103' AND subscription_price_minor IS NULL;
+
+-- Gateway switches and contract terms. Local: the sandbox card gateway, the crypto processor (its
+-- sandbox in dev) and bank transfers by reference. Real card gateways are listed disabled until
+-- their credentials are in PAYMENT_GATEWAYS and finance has entered the contract's fees.
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('sandbox', 1, '["card"]', 1000, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('nowpayments', 1, '["crypto"]', 50, 0, 0, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('bank_transfer', 1, '["ach","sepa","wire"]', 0, 0, 0, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('ccbill', 0, '["card"]', 1050, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('segpay', 0, '["card"]', 1050, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('epoch', 0, '["card"]', 1050, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('vendo', 0, '["card"]', 1050, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('verotel', 0, '["card"]', 1050, 0, 2500, 'EUR', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('netbilling', 0, '["card"]', 1050, 0, 2500, 'USD', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+INSERT INTO gateway_configs (gateway, enabled, methods_json, processor_fee_bps, fixed_fee_minor, chargeback_fee_minor, fee_currency, updated_at_ms, updated_by) VALUES ('commercegate', 0, '["card"]', 1050, 0, 2500, 'EUR', 1764115200000, NULL) ON CONFLICT(gateway) DO NOTHING;
+
+-- Routing configuration version 1 (active): no rules yet, the default order, success-rate ranking
+-- per method and currency with 5% exploration, elimination after 5 technical errors in a minute.
+INSERT INTO routing_configs (version, config_json, active, note, created_by, created_at_ms) VALUES (1, '{"rules":[],"defaultOrder":["sandbox","ccbill","segpay","verotel","vendo","epoch","netbilling","commercegate","nowpayments","bank_transfer"],"successRate":{"enabled":true,"windowSize":200,"explorationBps":500,"minSamples":20,"segmentBy":["method","currency"]},"elimination":{"failures":5,"withinMs":60000,"cooldownMs":300000}}', 1, 'initial configuration', NULL, 1764115200000) ON CONFLICT(version) DO NOTHING;

@@ -56,6 +56,11 @@ export const creators = sqliteTable(
     userId: text('user_id'),
     /** platform share of a sale in basis points (2000 = 20%); the brand's split unless set */
     platformFeeBps: integer('platform_fee_bps'),
+    /** the creator's own monthly subscription price (minor units of subscription_currency); null = the platform default */
+    subscriptionPriceMinor: integer('subscription_price_minor'),
+    subscriptionCurrency: text('subscription_currency'),
+    /** days one subscription charge covers */
+    subscriptionPeriodDays: integer('subscription_period_days').notNull().default(30),
     createdAtMs: integer('created_at_ms').notNull(),
   },
   (t) => [uniqueIndex('creators_brand_handle_uq').on(t.brandId, t.handle), index('creators_user_idx').on(t.userId)],

@@ -24,6 +24,9 @@ export const ID_PREFIXES = {
   ledgerTransfer: 'ltx',
   payment: 'pay',
   routingRule: 'rtr',
+  subscription: 'sub',
+  dispute: 'dsp',
+  bankStatement: 'bst',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

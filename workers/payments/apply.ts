@@ -14,10 +14,7 @@
 import { ledgerFor } from '../ledger/stub'
 import type { OpResult } from '../ledger/model'
 import { ROUTING, routingStats } from './checkout'
-
-/** What a gateway keeps of a sale and charges per dispute, until each gateway's contract terms are configuration. */
-export const DEFAULT_PROCESSOR_FEE_BPS = 1000
-export const DEFAULT_CHARGEBACK_FEE_MINOR = 2500
+import { chargebackFeeMinor, gatewayFees, saleFeeMinor } from './fees'
 
 type EventRow = {
   gateway: string
@@ -98,7 +95,7 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
           paymentId: event.type === 'sale' ? payment.id : `${payment.id}:${event.event_id}`,
           currency: payment.currency,
           grossMinor: gross,
-          processorFeeMinor: Math.floor((gross * DEFAULT_PROCESSOR_FEE_BPS) / 10_000),
+          processorFeeMinor: saleFeeMinor(await gatewayFees(env.DB, event.gateway), gross, payment.currency),
           split: { platformFeeBps: payment.creator_fee_bps ?? payment.platform_fee_bps, reserveBps: payment.reserve_bps, reserveDays: payment.reserve_days, pendingDays: payment.pending_days },
         }),
       )
@@ -123,7 +120,7 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
       return outcome
     }
     case 'chargeback': {
-      const outcome = fromLedger(await ledger.chargeback({ opId, paymentId: payment.id, feeMinor: DEFAULT_CHARGEBACK_FEE_MINOR }))
+      const outcome = fromLedger(await ledger.chargeback({ opId, paymentId: payment.id, feeMinor: chargebackFeeMinor(await gatewayFees(env.DB, event.gateway), payment.currency) }))
       if (outcome.status === 'applied') await env.DB.prepare(`UPDATE payments SET status = 'charged_back', updated_at_ms = ? WHERE id = ?`).bind(Date.now(), payment.id).run()
       return outcome
     }

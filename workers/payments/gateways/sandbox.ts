@@ -72,7 +72,7 @@ function sign(secret: string, id: string, timestamp: string, rawBody: string): s
 /** The body a sandbox postback carries; the integrator builds these from form outcomes and admin actions. */
 export const SandboxEventBody = z.object({
   id: z.string().min(1),
-  type: z.enum(['sale', 'rebill', 'refund', 'chargeback', 'cancellation', 'expiration', 'void', 'failure']),
+  type: z.enum(['sale', 'rebill', 'refund', 'chargeback', 'chargeback_reversal', 'cancellation', 'expiration', 'void', 'failure']),
   occurredAt: z.iso.datetime(),
   reference: z.string().min(1),
   transactionId: z.string().nullable(),

@@ -13,7 +13,8 @@ export type GatewayId =
   | 'sandbox'
   | 'nowpayments'
 
-export type NormalizedEventType = 'sale' | 'rebill' | 'refund' | 'chargeback' | 'cancellation' | 'expiration' | 'void' | 'failure'
+/** `chargeback_reversal`: the acquirer decided a dispute for the merchant (representment won), the money comes back. */
+export type NormalizedEventType = 'sale' | 'rebill' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'cancellation' | 'expiration' | 'void' | 'failure'
 
 /** The one event shape every gateway postback becomes; the ledger and webhook inbox read only this. */
 export interface NormalizedEvent {

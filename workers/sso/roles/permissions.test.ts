@@ -23,7 +23,23 @@ describe('the permission table', () => {
 
   it('does not make admin or super_admin wildcards: some permissions are held by neither', () => {
     const adminHeld = new Set(permissionsOf(['admin', 'super_admin']))
-    expect(PERMISSIONS.filter((p) => !adminHeld.has(p)).sort()).toEqual(['creator:content:write', 'dmca:manage', 'ledger:adjust', 'payments:checkout', 'payments:mids:manage', 'payments:refund', 'payouts:approve', 'records:2257:read', 'sso:tokens:introspect', 'vault:read'])
+    expect(PERMISSIONS.filter((p) => !adminHeld.has(p)).sort()).toEqual([
+      'creator:content:write',
+      'dmca:manage',
+      'ledger:adjust',
+      'payments:bank:reconcile',
+      'payments:checkout',
+      'payments:disputes:manage',
+      'payments:gateways:manage',
+      'payments:mids:manage',
+      'payments:refund',
+      'payments:routing:manage',
+      'payments:subscriptions:manage',
+      'payouts:approve',
+      'records:2257:read',
+      'sso:tokens:introspect',
+      'vault:read',
+    ])
   })
 
   it('gives every role an entry and every permission at least one holder', () => {

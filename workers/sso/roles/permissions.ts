@@ -51,6 +51,21 @@ export const PERMISSIONS = [
   'ledger:adjust',
   'payments:mids:read',
   'payments:mids:manage',
+  /** every subscription (a fan sees and cancels their own without it) */
+  'payments:subscriptions:read',
+  /** cancel any fan's subscription (support, finance) */
+  'payments:subscriptions:manage',
+  'payments:disputes:read',
+  /** submit evidence, accept a dispute */
+  'payments:disputes:manage',
+  /** gateway switches and contract fees; the routing configuration */
+  'payments:gateways:read',
+  'payments:gateways:manage',
+  'payments:routing:manage',
+  /** revenue and success-rate analytics */
+  'payments:analytics:read',
+  /** import bank statements, match bank-transfer pay-ins by hand */
+  'payments:bank:reconcile',
   // compliance and records custody
   'compliance:cases:manage',
   'dmca:manage',
@@ -84,6 +99,10 @@ const ADMIN: readonly Permission[] = [
   'ledger:read',
   'ledger:read_own',
   'payments:mids:read',
+  'payments:subscriptions:read',
+  'payments:disputes:read',
+  'payments:gateways:read',
+  'payments:analytics:read',
   'compliance:cases:manage',
 ]
 
@@ -92,12 +111,31 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
   fan: ['payments:checkout'],
   creator: ['creator:content:write', 'ledger:read_own'],
   moderator: ['media:moderate', 'reports:handle'],
-  support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle'],
-  finance: ['payments:read', 'payouts:read', 'payouts:approve', 'payments:refund', 'ledger:read', 'ledger:read_own', 'ledger:adjust', 'payments:mids:read', 'payments:mids:manage'],
+  support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle', 'payments:subscriptions:read', 'payments:subscriptions:manage'],
+  finance: [
+    'payments:read',
+    'payouts:read',
+    'payouts:approve',
+    'payments:refund',
+    'ledger:read',
+    'ledger:read_own',
+    'ledger:adjust',
+    'payments:mids:read',
+    'payments:mids:manage',
+    'payments:subscriptions:read',
+    'payments:subscriptions:manage',
+    'payments:disputes:read',
+    'payments:disputes:manage',
+    'payments:gateways:read',
+    'payments:gateways:manage',
+    'payments:routing:manage',
+    'payments:analytics:read',
+    'payments:bank:reconcile',
+  ],
   compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
   custodian: ['vault:read', 'records:2257:read'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
-  operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read'],
+  operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read', 'payments:analytics:read'],
   admin: ADMIN,
   super_admin: [...ADMIN, 'sso:roles:grant_privileged'],
   service: ['sso:tokens:introspect'],
