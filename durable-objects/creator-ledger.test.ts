@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { newId } from '../workers/lib/ids'
 import { ledgerFor } from '../workers/ledger/stub'
 import { readProjection } from '../workers/ledger/projection'
-import type { BalanceSummary, OpResult, SaleSplit } from '../workers/ledger/model'
+import type { BalanceSummary, LedgerOp, OpResult, SaleSplit } from '../workers/ledger/model'
 
 const DAY = 86_400_000
 // far enough ahead that no real alarm fires during the test (release dates follow the op clock)
@@ -256,6 +256,71 @@ describe('batch, history, statement, projection', () => {
     const { results } = await ledger.batch(ops, T0)
     expect(results.map((r) => (r.ok ? (r.replayed ? 'replayed' : 'ok') : r.code))).toEqual(['ok', 'exceeds_refundable', 'ok', 'replayed'])
     expect(await summary(ledger)).toMatchObject({ pendingMinor: 2 * 6840 })
+  })
+
+  it('inside one batch, later operations see the earlier ones exactly as if they came one by one', async () => {
+    const ops: LedgerOp[] = [
+      { kind: 'sale', ...sale('m1') },
+      { kind: 'refund', opId: 'm1-r1', paymentId: 'm1', amountMinor: 1000 },
+      { kind: 'sale', ...sale('m1') }, // same op id and body: the first result
+      { kind: 'sale', ...sale('m1'), grossMinor: 20_000 }, // same op id, other body
+      { kind: 'sale', ...sale('m1'), opId: 'm1-again' }, // a second sale of the same payment
+      { kind: 'adjust', opId: 'm-adj', currency: 'USD', direction: 'credit', amountMinor: 5000, reason: 'goodwill', actor: 'usr_x' },
+      { kind: 'holdForPayout', opId: 'm-hold', payoutId: 'po_m', currency: 'USD', amountMinor: 3000 },
+      { kind: 'holdForPayout', opId: 'm-hold-2', payoutId: 'po_m', currency: 'USD', amountMinor: 1000 },
+      { kind: 'refund', opId: 'm1-r1', paymentId: 'm1', amountMinor: 1000 }, // replay of the refund
+      { kind: 'chargeback', opId: 'm1-cb', paymentId: 'm1', feeMinor: 1500 },
+      { kind: 'disputeWon', opId: 'm1-won', paymentId: 'm1' },
+      { kind: 'sale', ...sale('m2') },
+    ]
+    const batched = fresh().ledger
+    const { results } = await batched.batch(ops, T0)
+    const single = fresh().ledger
+    const oneByOne: OpResult[] = []
+    for (const op of ops) oneByOne.push((await single.batch([op], T0)).results[0]!)
+    const outcome = (r: OpResult) => (r.ok ? { ok: true, seq: r.seq, legs: r.transferIds.length, replayed: r.replayed } : { ok: false, code: r.code })
+    expect(results.map(outcome)).toEqual(oneByOne.map(outcome))
+    expect(results.map((r) => (r.ok ? (r.replayed ? 'replayed' : 'ok') : r.code))).toEqual([
+      'ok', 'ok', 'replayed', 'exists_with_different_gross', 'payment_exists', 'ok', 'ok', 'hold_exists', 'replayed', 'ok', 'ok', 'ok',
+    ])
+    // a replay inside the batch answers the very transfer ids of the first delivery
+    expect(results[2]).toEqual({ ...results[0], replayed: true })
+    expect(results[8]).toEqual({ ...results[1], replayed: true })
+    expect((await batched.balances()).accounts).toEqual((await single.balances()).accounts)
+    const rows = async (l: typeof batched) => (await l.history({ limit: 100 })).items.map((t) => [t.seq, t.code, t.debitAccount, t.creditAccount, t.amountMinor, t.flags, t.paymentId, t.opId])
+    expect(await rows(batched)).toEqual(await rows(single))
+    expect((await batched.verify()).ok).toBe(true)
+  })
+
+  it('a batch larger than one write statement keeps every row, in order, and replays from it', async () => {
+    const { ledger } = fresh()
+    const ops: LedgerOp[] = Array.from({ length: 700 }, (_, i) => ({ kind: 'sale' as const, ...sale(`big${i}`, 1000 + i, 10) }))
+    ops.push(ops[0]!, { kind: 'refund', opId: 'big-r', paymentId: 'big650', amountMinor: 1650 })
+    const { results, seq } = await ledger.batch(ops, T0)
+    expect(results.slice(0, 700).every((r) => r.ok && !r.replayed)).toBe(true)
+    expect(results[700]).toEqual({ ...results[0], replayed: true })
+    expect(results[701]).toMatchObject({ ok: true, replayed: false })
+    expect(seq).toBe(700 * 4 + (results[701] as { transferIds: string[] }).transferIds.length)
+    const report = await ledger.verify()
+    expect(report).toEqual({ ok: true, problems: [], transfers: seq })
+    // transfer seq n belongs to the operation that reported it
+    const page = await ledger.history({ cursor: 2 * 4 + 1, limit: 4 })
+    expect(page.items.map((t) => t.id)).toEqual([...(results[1] as { transferIds: string[] }).transferIds].reverse())
+    expect(await ledger.sale(sale('big699', 1699, 10), T0)).toMatchObject({ ok: true, replayed: true })
+  })
+
+  it('refuses a payment id that is not well-formed Unicode (a lone surrogate), in a batch and alone', async () => {
+    const { ledger } = fresh()
+    const odd = 'pay_\ud800odd'
+    const { results } = await ledger.batch([
+      { kind: 'sale', ...sale('fine') },
+      { kind: 'sale', ...sale(odd), opId: 'odd-sale' },
+      { kind: 'refund', opId: 'odd-r', paymentId: odd, amountMinor: 1000 },
+    ], T0)
+    expect(results.map((r) => (r.ok ? 'ok' : `${r.code} ${r.detail}`))).toEqual(['ok', 'invalid_request paymentId: well-formed Unicode (no lone surrogates)', 'invalid_request paymentId: well-formed Unicode (no lone surrogates)'])
+    expect(await ledger.sale({ ...sale(odd), opId: 'odd-sale-2' }, T0)).toMatchObject({ ok: false, code: 'invalid_request' })
+    expect((await ledger.history({ limit: 10 })).items).toHaveLength(4)
+    expect((await ledger.verify()).ok).toBe(true)
   })
 
   it('pages history newest first by cursor', async () => {

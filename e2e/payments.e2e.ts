@@ -1,6 +1,7 @@
 /**
  * A fan subscribes to a creator on a brand host through the sandbox gateway, the creator sees the
- * share pending on their earnings page, and a sandbox chargeback takes it back.
+ * share pending on their earnings page, the fan sees until when and cancels from "My
+ * subscriptions", and a sandbox chargeback takes the share back.
  */
 import { AxeBuilder } from '@axe-core/playwright'
 import type { Browser, Page } from 'playwright-core'
@@ -70,6 +71,26 @@ describe('paying a creator in Chromium', () => {
     // 9.99 - 10% processor fee = 9.00 (rounded down fee), 20% platform = 1.80, 5% reserve = 0.36
     expect(await pending(creator)).toBe('6.84 USD')
     expect(await axe(creator)).toEqual([])
+  })
+
+  it('the fan sees until when on the creator page, and cancels from "My subscriptions"', async () => {
+    await fan.goto(url('boyfanz.localhost', '/c/alex'))
+    expect(await fan.locator('p[data-subscription]').textContent()).toMatch(/^Subscribed until \d{4}-\d{2}-\d{2} \(renews automatically\)\./)
+    expect(await fan.getByRole('button', { name: /Subscribe to Alex Rivers/ }).count()).toBe(0)
+    await fan.getByRole('link', { name: 'Manage', exact: true }).click()
+    await fan.waitForURL(/boyfanz\.localhost:\d+\/me\/subscriptions/)
+    const row = fan.locator('tr[data-status="active"]')
+    expect(await row.count()).toBe(1)
+    expect(await row.textContent()).toContain('9.99 USD every 30 days')
+    expect(await axe(fan)).toEqual([])
+    await fan.getByRole('button', { name: 'Cancel subscription to Alex Rivers' }).click()
+    // the confirmation page moves on by itself (refresh), back to the list with a notice
+    await fan.waitForURL(/\/me\/subscriptions\?cancelled/)
+    expect(await fan.getByRole('status').textContent()).toContain('You keep access until the end of the period you paid for.')
+    expect(await fan.locator('tr[data-status="cancelled"]').textContent()).toContain('Access until')
+    expect(await axe(fan)).toEqual([])
+    // cancelling moved no money
+    expect(await pending(creator)).toBe('6.84 USD')
   })
 
   it('a sandbox chargeback reverses it', async () => {

@@ -11,10 +11,16 @@
  * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments                       |
  * | EXPORTS | `audit/checkpoints/{size:012}.jws`        | signed audit checkpoints (tree size, head hash) |
  * | EXPORTS | `reports/{kind}/{id}`                    | statements, inspection exports, bank files      |
+ * | EXPORTS | `payments/postbacks/{gateway}/{yyyy}/{mm}/{dd}/{sha256}.json` | raw gateway postbacks (evidence; content-addressed) |
+ * | EXPORTS | `payments/bank-statements/{yyyy}/{mm}/{dd}/{statementId}.{xml,csv}` | imported bank statements as received |
+ * | EXPORTS | `payments/disputes/{disputeId}/evidence/{submissionId}.json` | representment bundles, one per submission |
+ * | EXPORTS | `sandbox-gateway/…`, `sandbox-crypto/…`   | the sandbox processors' own records (outside production) |
  * @module
  */
 
 const SAFE = /^[A-Za-z0-9_-]{1,64}$/
+
+const utcDay = (atMs: number) => new Date(atMs).toISOString().slice(0, 10).replaceAll('-', '/')
 
 function part(name: string, value: string): string {
   if (!SAFE.test(value)) throw new TypeError(`r2 key part ${name} must match ${SAFE}: got ${JSON.stringify(value)}`)
@@ -41,4 +47,11 @@ export const exportKeys = {
   /** zero-padded so a listing returns checkpoints in order */
   auditCheckpoint: (size: number) => `${AUDIT_CHECKPOINT_PREFIX}${String(size).padStart(12, '0')}.jws`,
   report: (kind: string, id: string) => `reports/${part('kind', kind)}/${part('id', id)}`,
+}
+
+export const paymentKeys = {
+  /** content-addressed: twenty copies of one postback are one object */
+  postbackEvidence: (gateway: string, atMs: number, sha256Hex: string) => `payments/postbacks/${part('gateway', gateway)}/${utcDay(atMs)}/${part('sha256', sha256Hex)}.json`,
+  bankStatement: (atMs: number, statementId: string, format: 'csv' | 'camt053') => `payments/bank-statements/${utcDay(atMs)}/${part('statementId', statementId)}.${format === 'csv' ? 'csv' : 'xml'}`,
+  disputeEvidence: (disputeId: string, submissionId: string) => `payments/disputes/${part('disputeId', disputeId)}/evidence/${part('submissionId', submissionId)}.json`,
 }

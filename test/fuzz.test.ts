@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, it, vi } from 'vitest'
-import { apiApp, MAX_JSON_BODY_BYTES } from '../workers/api/app'
+import { apiApp, bodyLimitFor } from '../workers/api/app'
 import { dashApp } from '../workers/dash/app'
 import worker from '../workers/index'
 import { siteApp } from '../workers/site/app'
@@ -570,7 +570,7 @@ function sweep(target: Target, authHeaders: Record<string, string>): Sent[] {
 function oversized(target: Target, authHeaders: Record<string, string>, label: string): Sent[] {
   const firstOp = target.ops.values().next().value as Operation
   const path = cleanPath(target, firstOp, 7)
-  const body = JSON.stringify({ pad: 'x'.repeat(MAX_JSON_BODY_BYTES) })
+  const body = JSON.stringify({ pad: 'x'.repeat(bodyLimitFor(path.split('?')[0]!)) })
   return METHODS.filter(CAN_HAVE_BODY).flatMap((method): Sent[] => [
     {
       host: API_HOST,

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
@@ -265,5 +266,6 @@ export const bankStatementEntries = sqliteTable(
     paymentId: text('payment_id'),
     detail: text('detail'),
   },
-  (t) => [primaryKey({ columns: [t.statementId, t.entryRef] }), index('bank_statement_entries_status_idx').on(t.status), uniqueIndex('bank_statement_entries_ref_uq').on(t.entryRef, t.currency, t.amountMinor, t.bookedAtMs)],
+  (t) => [primaryKey({ columns: [t.statementId, t.entryRef] }), index('bank_statement_entries_status_idx').on(t.status), // an entry seen again in a later statement keeps its own `duplicate` row
+    uniqueIndex('bank_statement_entries_ref_uq').on(t.entryRef, t.currency, t.amountMinor, t.bookedAtMs).where(sql`status != 'duplicate'`)],
 )

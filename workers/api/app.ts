@@ -16,20 +16,29 @@ import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
 import { edgeInfoApi } from './edge-info'
 
-/** JSON bodies above this are refused with 413 before anything parses them; uploads use R2 multipart. */
+/** JSON bodies above this are refused with 413 before anything parses them. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024
+
+/** The few routes that take files get their own ceiling (each route checks its own, lower, limit too). */
+export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number }> = [
+  // a month of camt.053 for a busy receiving account runs to a few MB
+  { path: '/api/payments/bank-statements', maxBytes: 8 * 1024 * 1024 },
+]
+
+/** The body ceiling of a path (exact match: the JSON routes under a file route keep the JSON limit). */
+export const bodyLimitFor = (path: string): number => LARGE_BODY_ROUTES.find((r) => r.path === path)?.maxBytes ?? MAX_JSON_BODY_BYTES
 
 export const apiApp = createSurfaceApp()
 
-apiApp.use(
-  '/api/*',
-  bodyLimit({
-    maxSize: MAX_JSON_BODY_BYTES,
+apiApp.use('/api/*', (c, next) => {
+  const maxSize = bodyLimitFor(c.req.path)
+  return bodyLimit({
+    maxSize,
     onError: () => {
-      throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes` })
+      throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `request bodies here are limited to ${maxSize} bytes` })
     },
-  }),
-)
+  })(c, next)
+})
 
 apiApp.route('/api/routing', routingApi)
 apiApp.route('/api/compliance', complianceApi)

@@ -9,6 +9,7 @@ import { log } from '../edge/logger'
 import { flushAnalytics } from '../routing/analytics'
 import { runHealthChecks } from '../routing/health'
 import { rotateSigningKeys } from '../sso/keys'
+import { sweepSubscriptions } from '../payments/subscriptions/sweep'
 
 export const CRON_EVERY_MINUTE = '* * * * *'
 export const CRON_HOURLY = '17 * * * *'
@@ -26,6 +27,7 @@ const jobs: Record<string, Job[]> = {
       return report
     },
     (env, now) => writeCheckpoint(env, getConfig(env), now),
+    (env, now) => sweepSubscriptions(env, now),
   ],
 }
 

@@ -54,7 +54,9 @@ const Amount = z.number().int().positive().max(MAX_AMOUNT)
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, upper case')
 /** The caller's operation id: the idempotency key of one ledger operation. */
 export const OpId = z.string().regex(/^[A-Za-z0-9._:@#/-]{1,200}$/, '1-200 characters of [A-Za-z0-9._:@#/-]')
-const Ref = z.string().min(1).max(200)
+// well-formed Unicode only: a lone surrogate is stored as other bytes than it reads back as, so a
+// payment named by one could be found but never updated (its refunds and releases would misbook)
+const Ref = z.string().min(1).max(200).refine((s) => s.isWellFormed(), 'well-formed Unicode (no lone surrogates)')
 const Bps = z.number().int().min(0).max(10_000)
 const Days = z.number().int().min(0).max(3_650)
 

@@ -7,14 +7,19 @@
  * whose payment is not known yet, or whose sale has not reached the ledger (a refund before its
  * sale), is parked as `waiting`; when a sale lands, the events waiting on that payment are applied
  * again. Nothing is dropped: events that cannot apply keep their status and detail for operators.
- * Subscription lifecycle events (cancellation, expiration) are recorded and marked `ignored` for
- * the ledger (no money moves); subscriptions themselves are the next step of the payments issue.
+ * Subscriptions (subscriptions/lifecycle.ts): a subscription payment's first sale opens one, a
+ * rebill is a payment of its own (kind `rebill`) with its own ledger sale, a declined rebill makes it
+ * past due, cancellation and expiration move no money; each waits for the first sale like the rest.
  * @module
  */
 import { ledgerFor } from '../ledger/stub'
 import type { OpResult } from '../ledger/model'
-import { ROUTING, routingStats } from './checkout'
+import { activeRoutingConfig } from './admin/routing-configs'
+import { failureOf, routingStats } from './checkout'
+import type { Outcome as RoutingOutcome } from './routing'
 import { chargebackFeeMinor, gatewayFees, saleFeeMinor } from './fees'
+import { applyReversal, openDispute, waitingReversals } from './disputes/cases'
+import { applyLifecycleEvent, applySubscriptionFailure, openRebill, startSubscription } from './subscriptions/lifecycle'
 
 type EventRow = {
   gateway: string
@@ -51,8 +56,17 @@ async function paymentFor(d1: D1Database, event: EventRow): Promise<PaymentRow |
   const select = `SELECT p.id, p.creator_id, p.brand_id, p.amount_minor, p.currency, p.status, p.gateway_transaction_id, p.refunded_minor, p.routing_json,
       c.platform_fee_bps AS creator_fee_bps, b.platform_fee_bps, b.reserve_bps, b.reserve_days, b.pending_days
     FROM payments p JOIN brands b ON b.id = p.brand_id JOIN creators c ON c.id = p.creator_id`
+  // a refund or chargeback names the transaction it reverses: that payment, even when the reference
+  // is its subscription's first payment (a rebill's refund carries the subscription's reference)
+  const reversed = event.original_transaction_id
+  if (reversed) {
+    const byTx = await d1.prepare(`${select} WHERE p.gateway = ? AND p.gateway_transaction_id = ?`).bind(event.gateway, reversed).first<PaymentRow>()
+    if (byTx) return byTx
+  }
   if (event.payment_id) {
     const byRef = await d1.prepare(`${select} WHERE p.id = ?`).bind(event.payment_id).first<PaymentRow>()
+    // the reference's own transaction is another one: the reversed one (a rebill) is not recorded yet, wait for it
+    if (byRef && reversed && byRef.gateway_transaction_id && byRef.gateway_transaction_id !== reversed) return null
     if (byRef) return byRef
   }
   // refunds and chargebacks of some gateways name only the original transaction
@@ -62,14 +76,16 @@ async function paymentFor(d1: D1Database, event: EventRow): Promise<PaymentRow |
 }
 
 /** Tells the router how the gateway did for the payment's segment (success-rate windows, breakers). */
-async function feedRouter(env: Env, gateway: string, payment: PaymentRow, outcome: 'approved' | 'declined'): Promise<void> {
+async function feedRouter(env: Env, gateway: string, payment: PaymentRow, outcome: RoutingOutcome): Promise<void> {
   let segment = 'all'
   try {
     segment = (JSON.parse(payment.routing_json ?? '{}') as { segment?: string }).segment ?? 'all'
   } catch {
     // payments opened before segments were kept
   }
-  await routingStats(env).record(gateway, segment, outcome, Date.now(), JSON.stringify(ROUTING))
+  // the policy in force now (window size, elimination burst) is the active configuration's
+  const { config } = await activeRoutingConfig(env.DB)
+  await routingStats(env).record(gateway, segment, outcome, Date.now(), JSON.stringify(config))
 }
 
 function fromLedger(result: OpResult): Outcome {
@@ -88,22 +104,37 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
   switch (event.type) {
     case 'sale':
     case 'rebill': {
+      // a rebill is its own payment (kind `rebill`), so a refund or chargeback of it reverses that sale
+      let salePaymentId = payment.id
+      let knownRebill = false
+      if (event.type === 'rebill') {
+        const rebill = await openRebill(env, event.gateway, event.event_id)
+        if (!rebill.ok) return rebill.outcome
+        salePaymentId = rebill.paymentId
+        knownRebill = !rebill.created
+      }
       const gross = event.amount_minor ?? payment.amount_minor
       const outcome = fromLedger(
         await ledger.sale({
           opId,
-          paymentId: event.type === 'sale' ? payment.id : `${payment.id}:${event.event_id}`,
+          paymentId: salePaymentId,
           currency: payment.currency,
           grossMinor: gross,
           processorFeeMinor: saleFeeMinor(await gatewayFees(env.DB, event.gateway), gross, payment.currency),
           split: { platformFeeBps: payment.creator_fee_bps ?? payment.platform_fee_bps, reserveBps: payment.reserve_bps, reserveDays: payment.reserve_days, pendingDays: payment.pending_days },
         }),
       )
+      // the same charge reported again under another event id: its sale is in the ledger already
+      if (knownRebill && outcome.status === 'failed' && outcome.detail?.startsWith('payment_exists')) return { status: 'applied', detail: 'this rebill was already applied' }
       if (outcome.status === 'applied' && event.type === 'sale' && payment.status === 'pending') await feedRouter(env, event.gateway, payment, 'approved')
       if (outcome.status === 'applied' && event.type === 'sale') {
-        await env.DB.prepare(`UPDATE payments SET status = 'succeeded', gateway_transaction_id = COALESCE(gateway_transaction_id, ?), updated_at_ms = ? WHERE id = ? AND status = 'pending'`)
+        // also after a failure: a fan who completes the payment after a decline or an underpaid crypto
+        // invoice (topped up) has paid, and the ledger already holds the sale
+        await env.DB.prepare(`UPDATE payments SET status = 'succeeded', gateway_transaction_id = COALESCE(gateway_transaction_id, ?), updated_at_ms = ? WHERE id = ? AND status IN ('pending', 'failed')`)
           .bind(event.gateway_transaction_id, Date.now(), payment.id)
           .run()
+        // the first sale of a subscription payment opens the subscription (once)
+        await startSubscription(env, payment.id, event.gateway, event.event_id)
       }
       return outcome
     }
@@ -121,15 +152,42 @@ async function applyOne(env: Env, event: EventRow): Promise<Outcome> {
     }
     case 'chargeback': {
       const outcome = fromLedger(await ledger.chargeback({ opId, paymentId: payment.id, feeMinor: chargebackFeeMinor(await gatewayFees(env.DB, event.gateway), payment.currency) }))
-      if (outcome.status === 'applied') await env.DB.prepare(`UPDATE payments SET status = 'charged_back', updated_at_ms = ? WHERE id = ?`).bind(Date.now(), payment.id).run()
+      if (outcome.status === 'applied') {
+        // unless this chargeback's dispute is already won (a re-run after its reversal must not undo it)
+        await env.DB.prepare(
+          `UPDATE payments SET status = 'charged_back', updated_at_ms = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM disputes WHERE payment_id = ? AND opened_by_event_id = ? AND status = 'won')`,
+        )
+          .bind(Date.now(), payment.id, payment.id, event.event_id)
+          .run()
+        // the case to answer (disputes/cases.ts): one per payment and chargeback event, however often this runs
+        await openDispute(env, event.gateway, event.event_id, payment.id)
+        // a reversal that came before this chargeback was parked: it can apply now
+        const reversals = await waitingReversals(env.DB, event.gateway, payment.id, payment.gateway_transaction_id ?? event.original_transaction_id)
+        if (reversals.length) await applyEvents(env, event.gateway, reversals)
+      }
       return outcome
     }
-    case 'failure':
-      if (payment.status === 'pending') await feedRouter(env, event.gateway, payment, 'declined')
-      await env.DB.prepare(`UPDATE payments SET status = 'failed', updated_at_ms = ? WHERE id = ? AND status = 'pending'`).bind(Date.now(), payment.id).run()
-      return { status: 'applied', detail: 'payment failed at the gateway' }
+    case 'chargeback_reversal':
+      // the acquirer decided the dispute for the merchant: reinstated in the ledger, dispute won (or waits for its chargeback)
+      return applyReversal(env, event.gateway, event.event_id, payment, opId)
+    case 'failure': {
+      // a declined rebill of a running subscription (its first sale went through): past due; the payment stays as it is
+      if (payment.status !== 'pending') {
+        const rebillFailure = await applySubscriptionFailure(env, event.gateway, event.event_id)
+        if (rebillFailure) return rebillFailure
+      }
+      // technical (the gateway or its network failed) vs a decline: only the former may be retried
+      // elsewhere, and only the former counts toward eliminating the gateway
+      const failure = await failureOf(env, event.gateway, event.event_id)
+      if (payment.status === 'pending') await feedRouter(env, event.gateway, payment, failure.technical ? 'technical_error' : 'declined')
+      await env.DB.prepare(`UPDATE payments SET status = 'failed', failure_code = ?, failure_technical = ?, updated_at_ms = ? WHERE id = ? AND status = 'pending'`)
+        .bind(failure.code, failure.technical ? 1 : 0, Date.now(), payment.id)
+        .run()
+      return { status: 'applied', detail: `payment failed at the gateway: ${failure.code} (${failure.technical ? 'technical, may be retried on another gateway' : `${failure.category} decline`})` }
+    }
     default:
-      return { status: 'ignored', detail: `${event.type}: no money moves` }
+      // cancellation, expiration: the subscription's life (no money moves); waits for its first sale
+      return applyLifecycleEvent(env, event.gateway, event.event_id)
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `POST /api/payments/checkout`: opens a payment and answers where to send the fan (the chosen
  * gateway's hosted page). Needs an Idempotency-Key: a retried click must not open two payments.
+ * `retry_of` tries a technically failed payment again on another gateway (checkout.ts).
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
@@ -11,14 +12,31 @@ import { withIdempotency } from '../lib/idempotency'
 import { isPlatformHost } from '../lib/platform-fetch'
 import { permission, withAccess } from '../sso/roles/access'
 import { CURRENCY_EXPONENTS } from './currencies'
-import { startCheckout } from './checkout'
+import { MAX_RETRIES, startCheckout } from './checkout'
+import { PAYMENT_METHODS } from './routing'
 
 const CheckoutRequest = z
   .object({
     creator_id: z.string().regex(/^crt_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a creator id'),
     kind: z.enum(['subscription', 'tip', 'ppv', 'message_unlock']),
-    amount_minor: z.number().int().min(100).max(100_000_00).openapi({ description: 'integer minor units of `currency`' }),
-    currency: z.string().refine((c) => Object.hasOwn(CURRENCY_EXPONENTS, c), 'must be an ISO 4217 code'),
+    method: z.enum(PAYMENT_METHODS).optional().openapi({ description: 'how the fan pays: card (default), crypto, or bank transfer (ach, sepa, wire); a retry defaults to its original\'s method' }),
+    amount_minor: z
+      .number()
+      .int()
+      .min(100)
+      .max(100_000_00)
+      .optional()
+      .openapi({ description: 'integer minor units of `currency`; required for tip, ppv and message_unlock; for a subscription the creator\'s price applies (absent or equal)' }),
+    currency: z
+      .string()
+      .refine((c) => Object.hasOwn(CURRENCY_EXPONENTS, c), 'must be an ISO 4217 code')
+      .optional()
+      .openapi({ description: 'ISO 4217; required with amount_minor; for a subscription absent or the creator\'s price currency' }),
+    retry_of: z
+      .string()
+      .regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a payment id')
+      .optional()
+      .openapi({ description: `a failed payment of yours to try again on another gateway: technical failures only, at most ${MAX_RETRIES} retries per original` }),
     return_url: z.url().max(2048).openapi({ description: 'a page on one of our brand hosts the gateway sends the fan back to' }),
   })
   .strict()
@@ -34,6 +52,11 @@ const CheckoutStarted = z
       z.object({ method: z.literal('GET'), url: z.string() }),
       z.object({ method: z.literal('POST'), action: z.string(), fields: z.record(z.string(), z.string()) }),
     ]),
+    method: z.enum(PAYMENT_METHODS),
+    amount_minor: z.number().int(),
+    currency: z.string(),
+    retry_of: z.string().nullable(),
+    bank_reference: z.string().nullable().openapi({ description: 'bank transfers: the ISO 11649 creditor reference (RF..) to quote with the transfer' }),
     routing: z.array(z.string()).openapi({ description: 'why this gateway and MID were chosen' }),
   })
   .openapi('PaymentsCheckoutStarted')
@@ -62,8 +85,30 @@ export function registerCheckout(app: OpenAPIHono<AppEnv>): void {
     if (!(await isPlatformHost(c.env, new URL(body.return_url).hostname))) {
       throw new ProblemError('VALIDATION_FAILED', { detail: 'return_url must be on a FANZ host', errors: [{ path: 'body.return_url', message: 'must be on a FANZ host' }] })
     }
-    const started = await startCheckout(c, c.var.auth!.subject, { creatorId: body.creator_id, kind: body.kind, amountMinor: body.amount_minor, currency: body.currency, returnUrl: body.return_url })
+    const started = await startCheckout(c, c.var.auth!.subject, {
+      creatorId: body.creator_id,
+      kind: body.kind,
+      returnUrl: body.return_url,
+      ...(body.method !== undefined ? { method: body.method } : {}),
+      ...(body.amount_minor !== undefined ? { amountMinor: body.amount_minor } : {}),
+      ...(body.currency !== undefined ? { currency: body.currency } : {}),
+      ...(body.retry_of !== undefined ? { retryOf: body.retry_of } : {}),
+    })
     const next = started.request.kind === 'form' ? { method: 'POST' as const, action: started.request.action, fields: started.request.fields } : { method: 'GET' as const, url: started.request.url }
-    return c.json({ payment_id: started.paymentId, gateway: started.gateway, mid_id: started.midId, next, routing: started.reasons }, 201)
+    return c.json(
+      {
+        payment_id: started.paymentId,
+        gateway: started.gateway,
+        mid_id: started.midId,
+        next,
+        method: started.method,
+        amount_minor: started.amountMinor,
+        currency: started.currency,
+        retry_of: started.retryOf,
+        bank_reference: started.bankReference,
+        routing: started.reasons,
+      },
+      201,
+    )
   })
 }

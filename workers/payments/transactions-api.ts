@@ -11,7 +11,7 @@ import { audit } from '../compliance/audit'
 import type { AppEnv } from '../edge/context'
 import { ProblemError } from '../edge/problem'
 import { withIdempotency } from '../lib/idempotency'
-import { cursorOf, encodeCursor, PageQuery } from '../lib/pagination'
+import { newestFirstPage, PageQuery } from '../lib/pagination'
 import { platformFetch } from '../lib/platform-fetch'
 import { permission, withAccess } from '../sso/roles/access'
 
@@ -29,6 +29,11 @@ const Payment = z
     mid_id: z.string().nullable(),
     status: z.string(),
     gateway_transaction_id: z.string().nullable(),
+    method: z.enum(['card', 'crypto', 'ach', 'sepa', 'wire']),
+    country: z.string().openapi({ description: 'the fan\'s country at checkout (ISO 3166-1 alpha-2, XX unknown)' }),
+    retry_of: z.string().nullable().openapi({ description: 'the technically failed payment this one retried on another gateway' }),
+    failure_code: z.string().nullable().openapi({ description: 'the gateway\'s failure code or reason, when it failed' }),
+    failure_technical: z.boolean().nullable().openapi({ description: 'the failure was the gateway\'s or network\'s (retried elsewhere), not a decline' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -36,14 +41,15 @@ const Payment = z
 
 const GatewayEvent = z.object({ event_id: z.string(), type: z.string(), status: z.string(), detail: z.string().nullable(), amount_minor: z.number().int().nullable(), received_at: z.iso.datetime() })
 
-type PaymentRow = Omit<z.infer<typeof Payment>, 'created_at' | 'updated_at'> & { created_at_ms: number; updated_at_ms: number }
+type PaymentRow = Omit<z.infer<typeof Payment>, 'created_at' | 'updated_at' | 'failure_technical'> & { failure_technical: number | null; created_at_ms: number; updated_at_ms: number }
 
 const view = (r: PaymentRow): z.infer<typeof Payment> => {
-  const { created_at_ms, updated_at_ms, ...rest } = r
-  return { ...rest, created_at: new Date(created_at_ms).toISOString(), updated_at: new Date(updated_at_ms).toISOString() }
+  const { created_at_ms, updated_at_ms, failure_technical, ...rest } = r
+  return { ...rest, failure_technical: failure_technical === null ? null : failure_technical === 1, created_at: new Date(created_at_ms).toISOString(), updated_at: new Date(updated_at_ms).toISOString() }
 }
 
-const COLUMNS = 'id, kind, brand_id, creator_id, fan_user_id, amount_minor, currency, refunded_minor, gateway, mid_id, status, gateway_transaction_id, created_at_ms, updated_at_ms'
+const COLUMNS =
+  'id, kind, brand_id, creator_id, fan_user_id, amount_minor, currency, refunded_minor, gateway, mid_id, status, gateway_transaction_id, method, country, retry_of, failure_code, failure_technical, created_at_ms, updated_at_ms'
 async function paymentOr404(d1: D1Database, id: string): Promise<PaymentRow> {
   const row = await d1.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`).bind(id).first<PaymentRow>()
   if (!row) throw new ProblemError('NOT_FOUND', { detail: `no payment ${id}` })
@@ -92,17 +98,8 @@ export const refundRoute = createRoute(
 export function registerTransactions(app: OpenAPIHono<AppEnv>): void {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query')
-    const after = cursorOf(q.cursor, z.object({ id: z.string() }))
-    const where: string[] = []
-    const binds: unknown[] = []
-    if (after) (where.push('id < ?'), binds.push(after.id))
-    if (q.creator_id) (where.push('creator_id = ?'), binds.push(q.creator_id))
-    if (q.status) (where.push('status = ?'), binds.push(q.status))
-    const { results } = await c.env.DB.prepare(`SELECT ${COLUMNS} FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .bind(...binds, q.limit + 1)
-      .all<PaymentRow>()
-    const page = results.slice(0, q.limit)
-    return c.json({ items: page.map(view), next_cursor: results.length > q.limit ? encodeCursor({ id: page.at(-1)!.id }) : null }, 200)
+    const page = await newestFirstPage<PaymentRow>(c.env.DB, { from: 'payments', columns: COLUMNS, filters: [['creator_id', q.creator_id], ['status', q.status]], cursor: q.cursor, limit: q.limit })
+    return c.json({ items: page.rows.map(view), next_cursor: page.next_cursor }, 200)
   })
 
   app.openapi(viewRoute, async (c) => {

@@ -18,6 +18,7 @@ import { ageGatePage, blockedPage, creatorPage, errorPage, homePage, notFoundPag
 import { serveStatic } from './static'
 import { clientRoutes } from '../sso/client/routes'
 import { earningsPage, subscribe } from './creator-money'
+import { cancelSubscriptionFromSite, fanSubscriptionsPage } from './fan-subscriptions'
 
 export const siteApp = createSurfaceApp()
 
@@ -85,6 +86,8 @@ siteApp.post('/c/:handle/subscribe', gated, async (c) => {
 })
 
 siteApp.get('/me/earnings', gated, earningsPage)
+siteApp.get('/me/subscriptions', gated, fanSubscriptionsPage)
+siteApp.post('/me/subscriptions/:id/cancel', gated, cancelSubscriptionFromSite)
 
 siteApp.get('/legal/terms', publicPage, (c) => c.html(termsPage(c)))
 siteApp.get('/legal/privacy', publicPage, (c) => c.html(privacyPage(c)))

@@ -3,8 +3,9 @@
  * engine, then off to the chosen gateway's hosted page), and a creator sees their earnings (the
  * balances of their ledger: pending, available, reserve, on hold, debt).
  *
- * The subscription price is the platform default until creators set their own prices (the
- * subscriptions part of the payments issue).
+ * The price is the creator's own (`subscriptionPrice`, set through
+ * `PUT /api/payments/creators/{id}/subscription-price`); checkout takes it from the server too. A
+ * fan whose subscription still runs sees until when instead of a second Subscribe button.
  * @module
  */
 import type { Context } from 'hono'
@@ -13,16 +14,20 @@ import { isSameOrigin } from '../edge/same-origin'
 import { ledgerFor } from '../ledger/stub'
 import { startCheckout } from '../payments/checkout'
 import { formatMinor } from '../payments/gateways/money'
+import { subscriptionPrice } from '../payments/subscriptions/pricing'
 import { brandOf, brandPage } from './brand-page'
+import { runningSubscription, SubscribedUntil } from './fan-subscriptions'
 import { browserReachable } from './links'
-
-export const DEFAULT_SUBSCRIPTION = { amountMinor: 999, currency: 'USD' } as const
 
 const money = (minor: number, currency: string) => `${formatMinor({ minor, currency })} ${currency}`
 
-/** The subscribe block of a creator page. */
-export function SubscribeBox({ c, handle, displayName }: { c: Context<AppEnv>; handle: string; displayName: string }) {
-  const price = money(DEFAULT_SUBSCRIPTION.amountMinor, DEFAULT_SUBSCRIPTION.currency)
+/** The subscribe block of a creator page: the creator's price, or until when the fan is subscribed. */
+export async function SubscribeBox({ c, creatorId: given, handle, displayName }: { c: Context<AppEnv>; creatorId?: string; handle: string; displayName: string }) {
+  const creatorId =
+    given ?? (await c.env.DB.prepare('SELECT id FROM creators WHERE brand_id = ? AND handle = ?').bind(brandOf(c).id, handle).first<{ id: string }>())?.id
+  if (!creatorId) return null
+  const current = await subscriptionPrice(c.env.DB, creatorId)
+  const price = money(current.amountMinor, current.currency)
   if (c.var.auth?.source !== 'cookie') {
     return (
       <p>
@@ -32,6 +37,8 @@ export function SubscribeBox({ c, handle, displayName }: { c: Context<AppEnv>; h
       </p>
     )
   }
+  const running = await runningSubscription(c.env.DB, c.var.auth.subject, creatorId, Date.now())
+  if (running) return <SubscribedUntil subscription={running} />
   return (
     <form method="post" action={`/c/${handle}/subscribe`} class="inline-form">
       <button type="submit">
@@ -47,11 +54,30 @@ export async function subscribe(c: Context<AppEnv>, creator: { id: string; handl
   const auth = c.var.auth
   if (auth?.source !== 'cookie') return c.redirect(`/auth/login?return_to=${encodeURIComponent(`/c/${creator.handle}`)}`, 303)
   const here = new URL(c.req.url)
+  // a second click, or a second tab: one running subscription per fan and creator
+  const running = await runningSubscription(c.env.DB, auth.subject, creator.id, Date.now())
+  if (running) {
+    return c.html(
+      brandPage(
+        c,
+        'Already subscribed',
+        <section aria-labelledby="title">
+          <h1 id="title">Already subscribed</h1>
+          <SubscribedUntil subscription={running} />
+          <p>
+            <a href="/me/subscriptions">Manage your subscriptions</a>
+          </p>
+        </section>,
+      ),
+      409,
+    )
+  }
+  const price = await subscriptionPrice(c.env.DB, creator.id)
   const started = await startCheckout(c, auth.subject, {
     creatorId: creator.id,
     kind: 'subscription',
-    amountMinor: DEFAULT_SUBSCRIPTION.amountMinor,
-    currency: DEFAULT_SUBSCRIPTION.currency,
+    amountMinor: price.amountMinor,
+    currency: price.currency,
     returnUrl: `${here.origin}/c/${creator.handle}`,
   })
   if (started.request.kind !== 'redirect') return c.text('this gateway needs a form post, which the site does not offer yet', 501)

@@ -9,12 +9,20 @@ import { hostUrl } from './links'
 import { platformPage } from './platform-page'
 import { serveStatic } from './static'
 import { sandboxGateway } from '../payments/sandbox-gateway'
+import { sandboxDisputes } from '../payments/disputes/sandbox-disputes'
+import { sandboxCrypto } from '../payments/crypto/sandbox-processor'
+import { bankTransferPage } from '../payments/bank/instructions-page'
 
 export const platformApp = createSurfaceApp()
 
 platformApp.get('/static/*', serveStatic)
 // the sandbox payment gateway's hosted pages (outside production): /sandbox-gateway/*
 platformApp.route('/', sandboxGateway)
+platformApp.route('/', sandboxDisputes)
+// the sandbox crypto processor's invoice pages (outside production): /sandbox-crypto/*
+platformApp.route('/', sandboxCrypto)
+// bank-transfer instructions (every environment): /pay/bank-transfer
+platformApp.route('/', bankTransferPage)
 
 platformApp.get('/', async (c) => {
   const config = c.var.config

@@ -14,8 +14,15 @@ describe('ISO 11649 creditor references', () => {
 
   it('derives a valid, printable reference from a payment id', () => {
     const ref = bankReferenceFor('pay_01JFANZ0000000000000000ABC')
-    expect(ref).toMatch(/^RF[0-9]{2}01JFANZ00000000000000$/)
+    expect(ref).toMatch(/^RF[0-9]{2}NZ0000000000000000ABC$/)
     expect(isCreditorReference(ref)).toBe(true)
     expect(printedReference('RF18539007547034')).toBe('RF18 5390 0754 7034')
+  })
+
+  it('gives payments opened in the same millisecond different references', async () => {
+    const { newId } = await import('../../lib/ids')
+    const now = Date.now()
+    const refs = Array.from({ length: 50 }, () => bankReferenceFor(newId('payment', now)))
+    expect(new Set(refs).size).toBe(50)
   })
 })

@@ -2,8 +2,10 @@
  * Bank-transfer pay-ins are matched by a structured creditor reference the fan quotes: ISO 11649
  * (`RF` + 2 check digits + up to 21 alphanumerics), which SEPA banks carry in `Strd/CdtrRefInf/Ref`
  * and validate at entry, so a mistyped reference is caught before the money leaves the fan's bank.
- * Derived from the payment id (its ULID's time part and 11 random characters), so it needs no
- * counter; the unique index on `payments.bank_reference` guards the improbable collision.
+ * Derived from the payment id: the ULID's last 21 characters (the low half of its time part and
+ * all 16 random characters; a monotonic ULID factory changes the LAST characters between ids made in
+ * one millisecond, so a prefix would repeat). The unique index on `payments.bank_reference` guards
+ * the improbable collision.
  * No maintained library computes ISO 11649 (ibantools does IBAN/BIC only); it is mod 97-10 as in IBANs.
  * @module
  */
@@ -33,10 +35,10 @@ export function isCreditorReference(value: string): boolean {
   return mod97(`${compact.slice(4)}${compact.slice(0, 4)}`) === 1
 }
 
-/** The reference for a payment: `pay_` + ULID -> RF + check + 21 characters of the ULID. */
+/** The reference for a payment: `pay_` + ULID -> RF + check + the ULID's last 21 characters. */
 export function bankReferenceFor(paymentId: string): string {
   const ulid = paymentId.replace(/^pay_/, '')
-  return creditorReference(ulid.slice(0, 21))
+  return creditorReference(ulid.slice(-21))
 }
 
 /** Groups of four, as banks print it and fans type it. */

@@ -1,10 +1,24 @@
 /**
  * Crypto pay-ins through NOWPayments (BTC, ETH, USDT, USDC and others; sandbox at
- * api-sandbox.nowpayments.io). Checkout = server-side POST /v1/invoice returning a hosted invoice_url.
- * IPN authenticity: header `x-nowpayments-sig` = hex HMAC-SHA512(ipnSecret,
- * JSON.stringify(params, Object.keys(params).sort())) [NOWPayments API docs, "Instant Payments
- * Notifications"]. Note the documented expression: the replacer array sorts top-level keys and also
- * acts as a key filter for nested objects; we reproduce it exactly rather than "improving" it.
+ * api-sandbox.nowpayments.io; outside production our own sandbox processor, crypto/sandbox-processor.tsx,
+ * speaks the same API). Checkout = server-side POST /v1/invoice (header x-api-key) returning a hosted
+ * `invoice_url`; crypto/invoice.ts executes that call for checkout. The price stays in fiat
+ * (`price_amount` + `price_currency`) and so does the ledger; the coin and its amount the fan sent
+ * (`pay_currency`, `pay_amount`, `actually_paid`) travel in the IPN and stay in its raw evidence.
+ *
+ * IPN authenticity: header `x-nowpayments-sig` = hex HMAC-SHA512(ipnSecret, key-sorted JSON of the
+ * body) [NOWPayments API docs, "Instant Payments Notifications"]. The docs have shown two
+ * expressions: the older `JSON.stringify(params, Object.keys(params).sort())` (the replacer array
+ * sorts top-level keys and also filters the keys of nested objects such as `fee` away) and the
+ * current recursive `sortObject`. They agree on flat bodies; both are accepted, the current one is
+ * what we (and the sandbox) sign with. Either needs the secret, so accepting both weakens nothing.
+ *
+ * Statuses: `finished` is the sale. `partially_paid` (the fan sent less than the price; the coins
+ * arrived) is a failure for the ledger, never a sale: crediting the creator the full price for a
+ * short payment would be wrong, and crediting a share of it would sell access for less than the
+ * creator's price; the payment fails, the received coins stay with the processor for a refund by
+ * support. `expired` and `failed` fail the payment too (an invoice that expires is a failed attempt,
+ * not the expiry of a subscription). waiting / confirming / confirmed / sending are progress only.
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha512 } from '@noble/hashes/sha2.js'
@@ -22,20 +36,40 @@ export interface NowpaymentsSettings {
   apiKey: string
   ipnSecret: string
   sandbox?: boolean
+  /** API base (…/v1) other than NOWPayments' own: our sandbox processor outside production. */
+  apiBaseUrl?: string
   /** Optional: restrict to NOWPAYMENTS_IPN_IPS; the signature is the authority. */
   allowlist?: Allowlist
 }
 
+/** Keys sorted at every depth (the docs' current `sortObject`); arrays keep their order. */
+function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedDeep)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) out[key] = sortedDeep((value as Record<string, unknown>)[key])
+    return out
+  }
+  return value
+}
+
+/** The signature NOWPayments sends (and our sandbox signs with): HMAC-SHA512 over the recursively key-sorted body. */
 export function nowpaymentsSignature(ipnSecret: string, rawBody: string): string {
+  const params = JSON.parse(rawBody) as Record<string, unknown>
+  return bytesToHex(hmac(sha512, utf8ToBytes(ipnSecret), utf8ToBytes(JSON.stringify(sortedDeep(params)))))
+}
+
+/** The older documented form: top-level keys sorted by a replacer array (nested keys not in it dropped). */
+export function nowpaymentsLegacySignature(ipnSecret: string, rawBody: string): string {
   const params = JSON.parse(rawBody) as Record<string, unknown>
   const canonical = JSON.stringify(params, Object.keys(params).sort())
   return bytesToHex(hmac(sha512, utf8ToBytes(ipnSecret), utf8ToBytes(canonical)))
 }
 
 function buildCheckout(settings: NowpaymentsSettings, input: CheckoutInput): CheckoutResult {
-  // invoices are one-time; a crypto "subscription" is renewed by a new invoice each period
-  if (input.kind === 'subscription' && input.recurring) return { ok: false, reason: 'recurring_not_supported' }
-  const base = settings.sandbox ? 'https://api-sandbox.nowpayments.io/v1' : 'https://api.nowpayments.io/v1'
+  // invoices are one-time: a crypto subscription pays its first period here and each renewal with a
+  // new invoice (there is no card on file to rebill), so only the initial amount is invoiced
+  const base = settings.apiBaseUrl ?? (settings.sandbox ? 'https://api-sandbox.nowpayments.io/v1' : 'https://api.nowpayments.io/v1')
   const body: Record<string, string | number> = {
     price_amount: Number(formatMinor(input.amount)),
     price_currency: input.amount.currency.toLowerCase(),
@@ -55,16 +89,20 @@ function verifyPostback(settings: NowpaymentsSettings, request: PostbackRequest)
   if (settings.allowlist && !ipAllowed(request.sourceIp, settings.allowlist)) return { ok: false, reason: 'source_ip_not_allowed' }
   const given = Object.entries(request.headers).find(([key]) => key.toLowerCase() === 'x-nowpayments-sig')?.[1]
   if (!given) return { ok: false, reason: 'missing_signature' }
-  let expected: string
+  let expected: string[]
   try {
-    expected = nowpaymentsSignature(settings.ipnSecret, request.rawBody)
+    expected = [nowpaymentsSignature(settings.ipnSecret, request.rawBody), nowpaymentsLegacySignature(settings.ipnSecret, request.rawBody)]
   } catch {
     return { ok: false, reason: 'malformed_body' }
   }
-  return timingSafeEqualText(given.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: 'bad_signature' }
+  const sig = given.toLowerCase()
+  // both compared, always, so the time taken does not tell which form matched
+  const matches = expected.map((candidate) => timingSafeEqualText(sig, candidate))
+  return matches.some(Boolean) ? { ok: true } : { ok: false, reason: 'bad_signature' }
 }
 
-const STATUS: Record<string, NormalizedEventType> = { finished: 'sale', failed: 'failure', refunded: 'refund', expired: 'expiration' }
+/** Final statuses and what they are to the ledger (see the module comment on partially_paid). */
+const STATUS: Record<string, NormalizedEventType> = { finished: 'sale', partially_paid: 'failure', failed: 'failure', expired: 'failure', refunded: 'refund' }
 
 /** JSON numbers -> exact decimal text; anything printed in exponent form is refused. */
 function decimalText(value: unknown): string | null {
@@ -108,7 +146,9 @@ function parsePostback(_settings: NowpaymentsSettings, request: PostbackRequest)
         reference: nonEmpty(raw.order_id),
         transactionId: type === 'refund' ? null : paymentId,
         originalTransactionId: type === 'refund' ? paymentId : null,
-        amount: type === 'expiration' ? null : amount,
+        amount,
+        // failures say which: a short payment, an expired invoice or a failed one
+        reason: type === 'failure' ? status : null,
         raw,
       }),
     ],

@@ -1,4 +1,5 @@
 /** One place to look an adapter up by gateway id, with its settings type attached. */
+import { bankTransfer, type BankTransferSettings } from './bank-transfer'
 import { ccbill, type CcbillSettings } from './ccbill'
 import { commercegate, type CommercegateSettings } from './commercegate'
 import { nowpayments, type NowpaymentsSettings } from './crypto'
@@ -20,6 +21,7 @@ export interface GatewaySettings {
   commercegate: CommercegateSettings
   sandbox: SandboxSettings
   nowpayments: NowpaymentsSettings
+  bank_transfer: BankTransferSettings
 }
 
 export const ADAPTERS: { [K in GatewayId]: GatewayAdapter<GatewaySettings[K]> } = {
@@ -32,6 +34,7 @@ export const ADAPTERS: { [K in GatewayId]: GatewayAdapter<GatewaySettings[K]> } 
   commercegate,
   sandbox,
   nowpayments,
+  bank_transfer: bankTransfer,
 }
 
 export const GATEWAY_IDS = Object.keys(ADAPTERS) as GatewayId[]

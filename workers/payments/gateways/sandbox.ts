@@ -129,6 +129,34 @@ export function sandboxChargeback(sale: SandboxEventBody, eventId: string, nowMs
   }
 }
 
+/** A recurring billing the sandbox keeps (R2 `EXPORTS`, `sandbox-gateway/subscriptions/`), as a real biller does. */
+export const SandboxSubscription = z.object({
+  id: z.string().regex(/^sbx_sub_[A-Za-z0-9_-]{16}$/),
+  /** the merchant's reference of the checkout that started it (our initial payment id) */
+  reference: z.string().min(1),
+  amount: z.object({ minor: z.number().int().safe().nonnegative(), currency: z.string().length(3) }),
+  periodDays: z.number().int().min(1).max(365),
+  status: z.enum(['active', 'cancelled']),
+  createdAt: z.iso.datetime(),
+  rebills: z.number().int().nonnegative(),
+  cancelledAt: z.iso.datetime().nullable(),
+  cancelReason: z.string().nullable(),
+})
+export type SandboxSubscription = z.infer<typeof SandboxSubscription>
+
+/** The postbacks a recurring biller sends about a subscription: a charge, a declined charge, a cancellation. */
+export function sandboxRebill(sub: SandboxSubscription, eventId: string, transactionId: string, nowMs: number): SandboxEventBody {
+  return { id: eventId, type: 'rebill', occurredAt: new Date(nowMs).toISOString(), reference: sub.reference, transactionId, subscriptionId: sub.id, originalTransactionId: null, amount: sub.amount, reason: null }
+}
+
+export function sandboxRebillFailure(sub: SandboxSubscription, eventId: string, nowMs: number): SandboxEventBody {
+  return { id: eventId, type: 'failure', occurredAt: new Date(nowMs).toISOString(), reference: sub.reference, transactionId: null, subscriptionId: sub.id, originalTransactionId: null, amount: sub.amount, reason: 'card_declined' }
+}
+
+export function sandboxCancellation(sub: SandboxSubscription, eventId: string, reason: string, nowMs: number): SandboxEventBody {
+  return { id: eventId, type: 'cancellation', occurredAt: new Date(nowMs).toISOString(), reference: sub.reference, transactionId: null, subscriptionId: sub.id, originalTransactionId: null, amount: null, reason }
+}
+
 export interface SandboxSettings {
   secret: string
   /** Our hosted sandbox card form, e.g. https://pay.example.test/sandbox/checkout */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ccbill, ccbillFormDigest } from './ccbill'
-import { nowpayments, nowpaymentsSignature } from './crypto'
+import { nowpayments, nowpaymentsLegacySignature, nowpaymentsSignature } from './crypto'
 import { vendoSignUrl } from './vendo'
 import { verotel, verotelSignature } from './verotel'
 import type { PostbackRequest } from './types'
@@ -112,5 +112,46 @@ describe('NOWPayments IPN signature', () => {
     expect(parsed.ok && parsed.events[0]).toMatchObject({ gateway: 'nowpayments', eventId: '5077125051:finished', type: 'sale', reference: 'pay_01JABCDEF', transactionId: '5077125051', amount: { minor: 17000, currency: 'USD' } })
     expect(nowpayments.verifyPostback({ apiKey: 'k', ipnSecret: 'test-ipn-secret' }, { ...request, rawBody: body.replace('"price_amount":170', '"price_amount":171') }, 0)).toEqual({ ok: false, reason: 'bad_signature' })
     expect(nowpayments.verifyPostback({ apiKey: 'k', ipnSecret: 'test-ipn-secreT' }, request, 0)).toEqual({ ok: false, reason: 'bad_signature' })
+  })
+  // A current IPN with the nested `fee` object; both values computed in Node with the docs'
+  // expressions: recursive sortObject (current) and the replacer-array form (older), which drops
+  // the nested keys. Both verify; a partially_paid IPN is a failure, never a sale.
+  const nested =
+    '{"payment_id":4409701815,"parent_payment_id":null,"invoice_id":5138411206,"payment_status":"finished","pay_address":"0x9c7bd5F2C5b3F1D3f2c3bA1A5C2B0e2A1f8e4D7c","payin_extra_id":null,"price_amount":9.99,"price_currency":"usd","pay_amount":9.99,"actually_paid":9.99,"actually_paid_at_fiat":9.99,"pay_currency":"usdc","order_id":"pay_01JFANZ0000000000000000777","order_description":"Tip","purchase_id":"5723998404","outcome_amount":9.94,"outcome_currency":"usdc","payment_extra_ids":null,"fee":{"currency":"usdc","depositFee":0,"withdrawalFee":0,"serviceFee":0.05},"created_at":"2026-11-26T10:00:00.000Z","updated_at":"2026-11-26T10:05:00.000Z"}'
+  const current = '3077239eb4477b23165d97bc7635a3511914e5f686c2b65238c17631781f52419b9a337723a453b2869dddf4e3d614ed9e022192256aa3d6dbdf40a39f9626a4'
+  const legacy = '629fec4b8e16a2160b6717e02f4200c9ccb441270b475567fc9fb67a554f2e77a1e50efd1e7ad08b2cab72eb2bc47ba986eb1eebac299e31bdd41db6545f185d'
+
+  it('signs nested IPNs like the current docs and still accepts the older form', () => {
+    expect(nowpaymentsSignature('test-ipn-secret', nested)).toBe(current)
+    expect(nowpaymentsLegacySignature('test-ipn-secret', nested)).toBe(legacy)
+    const request: PostbackRequest = { method: 'POST', url: 'https://api.example.test/webhooks/nowpayments', headers: { 'x-nowpayments-sig': current }, rawBody: nested, sourceIp: '' }
+    const settings = { apiKey: 'k', ipnSecret: 'test-ipn-secret' }
+    expect(nowpayments.verifyPostback(settings, request, 0)).toEqual({ ok: true })
+    expect(nowpayments.verifyPostback(settings, { ...request, headers: { 'x-nowpayments-sig': legacy } }, 0)).toEqual({ ok: true })
+    // the current form covers the nested fee: changing it breaks the signature
+    expect(nowpayments.verifyPostback(settings, { ...request, rawBody: nested.replace('"serviceFee":0.05', '"serviceFee":0.06') }, 0)).toEqual({ ok: false, reason: 'bad_signature' })
+    const parsed = nowpayments.parsePostback(settings, request)
+    expect(parsed.ok && parsed.events[0]).toMatchObject({ eventId: '4409701815:finished', type: 'sale', amount: { minor: 999, currency: 'USD' }, reference: 'pay_01JFANZ0000000000000000777' })
+    expect(parsed.ok && parsed.events[0]!.raw).toMatchObject({ pay_currency: 'usdc', actually_paid: '9.99' })
+    const short = nowpayments.parsePostback(settings, { ...request, rawBody: nested.replace('"finished"', '"partially_paid"') })
+    expect(short.ok && short.events[0]).toMatchObject({ eventId: '4409701815:partially_paid', type: 'failure', reason: 'partially_paid' })
+    const expired = nowpayments.parsePostback(settings, { ...request, rawBody: nested.replace('"finished"', '"expired"') })
+    expect(expired.ok && expired.events[0]).toMatchObject({ type: 'failure', reason: 'expired' })
+    const progress = nowpayments.parsePostback(settings, { ...request, rawBody: nested.replace('"finished"', '"confirming"') })
+    expect(progress).toEqual({ ok: true, events: [] })
+  })
+
+  it('builds the invoice request in NOWPayments wire format', () => {
+    const built = nowpayments.buildCheckout({ apiKey: 'live-key', ipnSecret: 's' }, { kind: 'tip', reference: 'pay_01JFANZ0000000000000000777', amount: { minor: 999, currency: 'USD' }, description: 'Tip', successUrl: 'https://boyfanz.com/c/alex', postbackUrl: 'https://api.fanz.network/api/payments/webhooks/nowpayments' })
+    expect(built).toEqual({
+      ok: true,
+      request: {
+        kind: 'api',
+        method: 'POST',
+        url: 'https://api.nowpayments.io/v1/invoice',
+        headers: { 'x-api-key': 'live-key', 'content-type': 'application/json' },
+        body: '{"price_amount":9.99,"price_currency":"usd","order_id":"pay_01JFANZ0000000000000000777","order_description":"Tip","ipn_callback_url":"https://api.fanz.network/api/payments/webhooks/nowpayments","success_url":"https://boyfanz.com/c/alex"}',
+      },
+    })
   })
 })

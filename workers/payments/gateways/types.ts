@@ -12,6 +12,7 @@ export type GatewayId =
   | 'commercegate'
   | 'sandbox'
   | 'nowpayments'
+  | 'bank_transfer'
 
 /** `chargeback_reversal`: the acquirer decided a dispute for the merchant (representment won), the money comes back. */
 export type NormalizedEventType = 'sale' | 'rebill' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'cancellation' | 'expiration' | 'void' | 'failure'

@@ -29,7 +29,8 @@
  *
  * After each attempt: `recordOutcome(stats, gateway, segment, outcome, atMs, config)` returns the
  * new `RoutingState` (window updated; `elimination.failures` consecutive technical errors within
- * `withinMs` eliminate the gateway for `cooldownMs`). On failure, `shouldRetry(category)` /
+ * `withinMs` eliminate the gateway for `cooldownMs`). On failure, `declineCategoryOf(code)` classes
+ * the gateway's failure code (technical only when the gateway says so), `shouldRetry(category)` /
  * `nextCandidate(decision, attempted, category)` retry on the next candidate, preferring another
  * gateway, and only for technical failures.
  *
@@ -45,7 +46,7 @@
 export { decide, type RoutingInputs } from './decide'
 export { gatewayProblem, midProblem } from './eligibility'
 export { mulberry32, seedFromText, type Rng } from './prng'
-export { nextCandidate, outcomeOfFailure, shouldRetry, type DeclineCategory, type RetryChoice } from './retry'
+export { declineCategoryOf, nextCandidate, outcomeOfFailure, shouldRetry, type DeclineCategory, type RetryChoice } from './retry'
 export { conditionHolds, describeCondition, firstMatchingRule } from './rules'
 export {
   eliminatedUntil,

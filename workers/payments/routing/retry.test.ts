@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { nextCandidate, outcomeOfFailure, shouldRetry } from './retry'
+import { declineCategoryOf, nextCandidate, outcomeOfFailure, shouldRetry } from './retry'
 import type { Decision } from './types'
 
 const decision: Decision = {
@@ -40,5 +40,28 @@ describe('smart retries', () => {
     expect(nextCandidate(decision, [decision.candidates[0]!], 'soft')).toEqual({ candidate: null, reason: 'soft decline: not retried' })
     expect(nextCandidate(decision, [decision.candidates[0]!, decision.candidates[2]!], 'technical')).toEqual({ candidate: null, reason: 'retry budget of 1 spent' })
     expect(nextCandidate(decision, decision.candidates, 'technical', 5).candidate).toBeNull()
+  })
+
+  it('classes gateway failure codes: technical only when the gateway or network failed', () => {
+    const cases: Array<[string | null, string]> = [
+      ['processing_error', 'technical'],
+      ['Gateway timeout', 'technical'],
+      ['network_error', 'technical'],
+      ['HTTP 503 from acquirer', 'technical'],
+      ['card_declined', 'soft'],
+      ['insufficient_funds', 'soft'],
+      ['BE-900 Transaction Denied', 'soft'],
+      ['do_not_honor', 'soft'],
+      ['invalid_number', 'hard'],
+      ['expired_card', 'hard'],
+      ['suspected_fraud', 'fraud'],
+      ['stolen_card', 'fraud'],
+      // an issuer's decline that mentions a timeout is still a decline
+      ['declined: issuer timeout', 'soft'],
+      ['', 'soft'],
+      [null, 'soft'],
+      ['something unheard of', 'soft'],
+    ]
+    expect(cases.map(([code]) => [code, declineCategoryOf(code)])).toEqual(cases)
   })
 })

@@ -14,6 +14,33 @@ import type { Candidate, Decision, Outcome } from './types'
  */
 export type DeclineCategory = 'technical' | 'soft' | 'hard' | 'fraud'
 
+// Issuer and risk answers come first: a message such as "declined: issuer timeout" is still the
+// issuer's decision, and a decline must never be mistaken for a technical error (retrying it on
+// another gateway looks like card testing to the networks).
+const FRAUD = /fraud|stolen|lost[ _-]?card|pick[ _-]?up|risk|blocked|blacklist|velocity|suspected/
+const HARD = /invalid[ _-]?(number|card|account|cvc|cvv|expiry)|expired|closed|not[ _-]?permitted|restricted|no[ _-]?such|incorrect/
+const SOFT = /declin|insufficient|funds|limit|do[ _-]?not[ _-]?honou?r|denied|refused|card_declined|not[ _-]?authori[sz]ed|authentication/
+// the gateway, its network or its acquirer link failed; the issuer never said no
+const TECHNICAL = /processing[ _-]?error|technical|timeout|timed[ _-]?out|network|gateway[ _-]?error|connection|unavailable|system[ _-]?error|internal[ _-]?error|temporar|try[ _-]?again|service[ _-]?error|upstream|issuer[ _-]?(unavailable|inoperative)|\b5\d\d\b/
+
+/**
+ * The category of a gateway's failure code or reason text (`processing_error`, `card_declined`,
+ * `BE-900 Transaction Denied`, ...). Unknown or empty codes are `soft`: a failure is only technical
+ * when the gateway says so, because only technical failures are retried elsewhere.
+ * @example
+ * declineCategoryOf('processing_error') // 'technical'
+ * declineCategoryOf('card_declined') // 'soft'
+ * declineCategoryOf('suspected_fraud') // 'fraud'
+ */
+export function declineCategoryOf(code: string | null | undefined): DeclineCategory {
+  const text = (code ?? '').toLowerCase()
+  if (FRAUD.test(text)) return 'fraud'
+  if (HARD.test(text)) return 'hard'
+  if (SOFT.test(text)) return 'soft'
+  if (TECHNICAL.test(text)) return 'technical'
+  return 'soft'
+}
+
 /**
  * Whether a failure of this category may be retried on another candidate.
  * @example

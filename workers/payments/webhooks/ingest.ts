@@ -18,6 +18,7 @@ import { sha256Hex } from '../../lib/encoding'
 import { adapterFor, isGatewayId } from '../gateways/registry'
 import type { GatewayId, NormalizedEvent, PostbackRequest } from '../gateways/types'
 import { gatewaySettings } from './settings'
+import { paymentKeys } from '../../../r2/keys'
 
 export const MAX_POSTBACK_BYTES = 256 * 1024
 
@@ -41,8 +42,7 @@ export async function readPostback(c: Context<AppEnv>): Promise<PostbackRequest>
 }
 
 function evidenceKey(gateway: GatewayId, request: PostbackRequest, nowMs: number): string {
-  const day = new Date(nowMs).toISOString().slice(0, 10).replaceAll('-', '/')
-  return `payments/postbacks/${gateway}/${day}/${sha256Hex(`${request.url}\n${request.rawBody}`)}.json`
+  return paymentKeys.postbackEvidence(gateway, nowMs, sha256Hex(`${request.url}\n${request.rawBody}`))
 }
 
 export async function ingestPostback(c: Context<AppEnv>, gatewayParam: string, nowMs = Date.now()): Promise<Ingested> {

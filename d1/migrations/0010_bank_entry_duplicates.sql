@@ -1,0 +1,2 @@
+DROP INDEX `bank_statement_entries_ref_uq`;--> statement-breakpoint
+CREATE UNIQUE INDEX `bank_statement_entries_ref_uq` ON `bank_statement_entries` (`entry_ref`,`currency`,`amount_minor`,`booked_at_ms`) WHERE status != 'duplicate';
