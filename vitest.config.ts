@@ -15,6 +15,8 @@ export default defineConfig(async () => ({
           DEV_DEFAULT_GEO: '',
           SIGNING_MASTER_KEY: 'test-master-key-0123456789abcdef0123456789abcdef',
           DEV_TOKEN_SECRET: 'test-dev-token-secret',
+          // version 2 active, version 1 still listed: rotation is exercised by the tests
+          VAULT_KEKS: '2:dGVzdC12YXVsdC1rZWstdmVyc2lvbi0yLTAxMjM0NTY,1:dGVzdC12YXVsdC1rZWstdmVyc2lvbi0xLTAxMjM0NTY',
           LOG_LEVEL: 'error',
         },
       },

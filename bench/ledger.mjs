@@ -11,11 +11,8 @@
 // alternated round by round so drift hits both. Also printed: the object-side time (RPC only).
 // Called from bench/run.mjs; `node bench/ledger.mjs` runs it alone against its own wrangler dev.
 import http from 'node:http'
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { table } from './measure.mjs'
+import { standalone, table } from './measure.mjs'
 
 export const LEDGER_TARGET_POSTINGS_PER_S = 20_000
 
@@ -114,23 +111,4 @@ export async function ledgerBenchmarks(port, { say = (l = '') => process.stdout.
 }
 
 // standalone: its own wrangler dev, like bench/run.mjs
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { freePort, OFFLINE_ENV, startDevServer } = await import('../scripts/dev-server.mjs')
-  OFFLINE_ENV.WRANGLER_LOG = 'warn'
-  const dir = mkdtempSync(join(os.tmpdir(), 'fanz-ledger-bench-'))
-  const logFd = openSync(join(dir, 'wrangler.log'), 'a')
-  let port = await freePort()
-  if (port === 8787) port = await freePort()
-  const server = await startDevServer({ port, persistTo: join(dir, 'state'), stdio: ['ignore', logFd, logFd], vars: { LOG_LEVEL: 'error' } })
-  try {
-    process.stdout.write(`FANZ ledger benchmark: node ${process.version}, ${os.cpus().length} cpu(s), wrangler dev on ${port}, log ${join(dir, 'wrangler.log')}\n`)
-    await ledgerBenchmarks(port)
-  } catch (err) {
-    console.error(`ledger bench failed: ${err.stack ?? err}`)
-    process.exitCode = 1
-  } finally {
-    await server.stop()
-    closeSync(logFd)
-    rmSync(join(dir, 'state'), { recursive: true, force: true })
-  }
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await standalone('ledger', (port) => ledgerBenchmarks(port))

@@ -80,3 +80,31 @@ export function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)))
   return rows.map((r) => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ')).join('\n')
 }
+
+/**
+ * Runs one benchmark file on its own (`node bench/<name>.mjs`): its own offline wrangler dev on a
+ * free port (never 8787, a developer's `npm start` may hold it), state in a temp dir, log to a file.
+ */
+export async function standalone(name, benchmark) {
+  const { mkdtempSync, openSync, closeSync, rmSync } = await import('node:fs')
+  const os = (await import('node:os')).default
+  const { join } = await import('node:path')
+  const { freePort, OFFLINE_ENV, startDevServer } = await import('../scripts/dev-server.mjs')
+  OFFLINE_ENV.WRANGLER_LOG = 'warn'
+  const dir = mkdtempSync(join(os.tmpdir(), `fanz-${name}-bench-`))
+  const logFd = openSync(join(dir, 'wrangler.log'), 'a')
+  let port = await freePort()
+  if (port === 8787) port = await freePort()
+  const server = await startDevServer({ port, persistTo: join(dir, 'state'), stdio: ['ignore', logFd, logFd], vars: { LOG_LEVEL: 'error' } })
+  try {
+    process.stdout.write(`FANZ ${name} benchmark: node ${process.version}, ${os.cpus().length} cpu(s), wrangler dev on ${port}, log ${join(dir, 'wrangler.log')}\n`)
+    await benchmark(port)
+  } catch (err) {
+    console.error(`${name} bench failed: ${err.stack ?? err}`)
+    process.exitCode = 1
+  } finally {
+    await server.stop()
+    closeSync(logFd)
+    rmSync(join(dir, 'state'), { recursive: true, force: true })
+  }
+}

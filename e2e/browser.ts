@@ -46,3 +46,19 @@ export async function mintToken(roles: string[], ageVerified = false): Promise<s
   if (res.status !== 201) throw new Error(`token mint failed: ${res.status} ${res.body}`)
   return (JSON.parse(res.body) as { access_token: string }).access_token
 }
+
+/** Signs a new account up from BoyFanz's Sign in link and waits until the brand shows it signed in. */
+export async function signUpFromBoyFanz(page: Page, displayName: string, email: string): Promise<void> {
+  await page.goto(url('boyfanz.localhost'))
+  // the silent check found nobody: the page is shown signed out
+  if ((await page.locator('h1').textContent()) !== 'BoyFanz') throw new Error('BoyFanz home did not load signed out')
+  await page.getByRole('link', { name: 'Sign in' }).click()
+  await page.waitForURL(/sso\.localhost:\d+\/login\?request=arq_/)
+  await page.getByRole('link', { name: /create an account/i }).click()
+  await page.waitForURL(/\/signup/)
+  await page.getByLabel(/display name/i).fill(displayName)
+  await page.getByLabel(/^email/i).fill(email)
+  await page.getByLabel(/^password/i).fill('a long passphrase nobody guesses 42')
+  await page.getByRole('button', { name: /create account/i }).click()
+  await page.waitForURL(/boyfanz\.localhost:\d+\/$/)
+}

@@ -70,7 +70,7 @@ describe('age gate in Chromium', () => {
     await texas.waitForURL((u) => u.hostname === 'sso.localhost')
     expect(new URL(texas.url()).port).toBe(String(port))
     expect(await texas.locator('h1').textContent()).toBe('Age verification')
-    expect(await texas.locator('main').innerText()).toContain('HubVault')
+    expect(await texas.locator('main').innerText()).toContain('Sign in to verify')
     await texas.getByRole('link', { name: 'Back to BoyFanz' }).click()
     expect(texas.url()).toBe(url('boyfanz.localhost', '/c/alex'))
   })

@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cspViolations, launch, url } from './browser'
+import { cspViolations, launch, signUpFromBoyFanz, url } from './browser'
 
 let browser: Browser
 let context: BrowserContext
@@ -27,18 +27,7 @@ afterAll(async () => {
 
 describe('FanzSSO across brands in Chromium', () => {
   it('signs up from a brand and comes back signed in', async () => {
-    await page.goto(url('boyfanz.localhost'))
-    // the silent check found nobody: the page is shown signed out
-    expect(await page.locator('h1').textContent()).toBe('BoyFanz')
-    await page.getByRole('link', { name: 'Sign in' }).click()
-    await page.waitForURL(/sso\.localhost:\d+\/login\?request=arq_/)
-    await page.getByRole('link', { name: /create an account/i }).click()
-    await page.waitForURL(/\/signup/)
-    await page.getByLabel(/display name/i).fill('Jamie Cross')
-    await page.getByLabel(/^email/i).fill(email)
-    await page.getByLabel(/^password/i).fill('a long passphrase nobody guesses 42')
-    await page.getByRole('button', { name: /create account/i }).click()
-    await page.waitForURL(/boyfanz\.localhost:\d+\/$/)
+    await signUpFromBoyFanz(page, 'Jamie Cross', email)
     await expect.poll(() => page.locator('.account').innerText()).toContain('Jamie Cross')
   })
 

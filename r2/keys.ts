@@ -6,15 +6,15 @@
  * |---------|------------------------------------------|-------------------------------------------------|
  * | MEDIA   | `originals/{brand}/{creatorId}/{mediaId}`| uploaded originals, private until published     |
  * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images/segments (A/B watermark variants)|
- * | VAULT   | `kyc/{subjectId}/{documentId}`           | envelope-encrypted KYC documents                |
- * | VAULT   | `2257/{performerId}/{documentId}`        | envelope-encrypted 18 USC 2257 records          |
+ * | VAULT, VAULT_EU | `{recordType}/{recordId}/{vaultObjectId}` | every sealed object (workers/vault/store.ts; r2/vault/storage-schema.md): `kyc_verification/…`, `performer_record/…`, `inspection_export/{brand or all}/…` |
  * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments                       |
  * | EXPORTS | `audit/checkpoints/{size:012}.jws`        | signed audit checkpoints (tree size, head hash) |
  * | EXPORTS | `reports/{kind}/{id}`                    | statements, inspection exports, bank files      |
  * | EXPORTS | `payments/postbacks/{gateway}/{yyyy}/{mm}/{dd}/{sha256}.json` | raw gateway postbacks (evidence; content-addressed) |
  * | EXPORTS | `payments/bank-statements/{yyyy}/{mm}/{dd}/{statementId}.{xml,csv}` | imported bank statements as received |
  * | EXPORTS | `payments/disputes/{disputeId}/evidence/{submissionId}.json` | representment bundles, one per submission |
- * | EXPORTS | `sandbox-gateway/…`, `sandbox-crypto/…`   | the sandbox processors' own records (outside production) |
+ * | EXPORTS | `config/age-verification/v{version:06}.json` | age-verification settings versions (append-only) |
+ * | EXPORTS | `sandbox-gateway/…`, `sandbox-crypto/…`, `sandbox-kyc/sessions/…` | the sandbox providers' own records (outside production) |
  * @module
  */
 
@@ -33,8 +33,8 @@ export const mediaKeys = {
 }
 
 export const vaultKeys = {
-  kycDocument: (subjectId: string, documentId: string) => `kyc/${part('subjectId', subjectId)}/${part('documentId', documentId)}`,
-  recordDocument: (performerId: string, documentId: string) => `2257/${part('performerId', performerId)}/${part('documentId', documentId)}`,
+  /** every sealed object: the record it belongs to, then its own id (both authenticated in the ciphertext) */
+  object: (recordType: string, recordId: string, objectId: string) => `${part('recordType', recordType)}/${part('recordId', recordId)}/${part('objectId', objectId)}`,
 }
 
 export const AUDIT_CHECKPOINT_PREFIX = 'audit/checkpoints/'

@@ -2,7 +2,7 @@
 // .dev.vars with fresh secrets if missing, local D1 migrations and seed, then the server, offline.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,21 +18,28 @@ export const OFFLINE_ENV = {
   CI: process.env.CI ?? 'true',
 }
 
-/** Creates .dev.vars from .dev.vars.example with random secrets, once; returns its values. */
+/** A value for an example line: empty -> 32 random bytes; `{random}` placeholders -> 32 random bytes each. */
+const fill = (line) => (/^[A-Z_]+=$/.test(line) ? `${line}${randomBytes(32).toString('base64url')}` : line.replaceAll('{random}', () => randomBytes(32).toString('base64url')))
+
+/**
+ * Creates .dev.vars from .dev.vars.example with random secrets, once, and adds secrets the example
+ * gained since (an older checkout's .dev.vars keeps its values); returns its values.
+ */
 export function ensureDevVars() {
   const path = join(ROOT, '.dev.vars')
-  if (!existsSync(path)) {
-    const lines = readFileSync(join(ROOT, '.dev.vars.example'), 'utf8')
-      .split('\n')
-      .map((line) => (/^[A-Z_]+=$/.test(line) ? `${line}${randomBytes(32).toString('base64url')}` : line))
-    writeFileSync(path, lines.join('\n'), { mode: 0o600 })
-  }
-  return Object.fromEntries(
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  )
+  const example = readFileSync(join(ROOT, '.dev.vars.example'), 'utf8').split('\n')
+  if (!existsSync(path)) writeFileSync(path, example.map(fill).join('\n'), { mode: 0o600 })
+  const parse = () =>
+    Object.fromEntries(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    )
+  const present = parse()
+  const missing = example.filter((line) => /^[A-Z_]+=/.test(line) && !(line.slice(0, line.indexOf('=')) in present))
+  if (missing.length) appendFileSync(path, `\n${missing.map(fill).join('\n')}\n`)
+  return parse()
 }
 
 function wrangler(args, { quiet = false } = {}) {

@@ -25,6 +25,7 @@ export default {
   fetch(request, env, ctx) {
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/bare')) return bare.fetch(request, env, ctx)
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/ledger')) return import('./ledger/bench-route').then((m) => m.benchLedger.fetch(request, env, ctx))
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/vault')) return import('./vault/bench-route').then((m) => m.benchVault.fetch(request, env, ctx))
     return app.fetch(request, env, ctx)
   },
   queue: handleQueueBatch,

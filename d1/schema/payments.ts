@@ -108,8 +108,12 @@ export const gatewayEvents = sqliteTable(
     paymentId: text('payment_id'),
     gatewayTransactionId: text('gateway_transaction_id'),
     originalTransactionId: text('original_transaction_id'),
+    /** the gateway's subscription id, when the event belongs to one */
+    subscriptionId: text('subscription_id'),
     amountMinor: integer('amount_minor'),
     currency: text('currency'),
+    /** the gateway's failure code/reason or refund reason as sent (retry decisions read it) */
+    reason: text('reason'),
     occurredAtMs: integer('occurred_at_ms').notNull(),
     /** R2 key of the raw request, kept as evidence */
     evidenceKey: text('evidence_key').notNull(),

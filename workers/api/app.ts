@@ -11,6 +11,7 @@ import { routingApi } from '../routing/api'
 import { ssoApi } from '../sso/accounts/api'
 import { midsApi } from '../payments/health/api'
 import { paymentsApi } from '../payments/api'
+import { vaultApi } from '../vault/api'
 import { ledgerApi } from '../ledger/api'
 import { devApi } from '../sso/dev-api'
 import { renderDocs } from './docs'
@@ -23,6 +24,8 @@ export const MAX_JSON_BODY_BYTES = 256 * 1024
 export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number }> = [
   // a month of camt.053 for a busy receiving account runs to a few MB
   { path: '/api/payments/bank-statements', maxBytes: 8 * 1024 * 1024 },
+  // ID documents, releases, depiction copies: phone photos and scans
+  { path: '/api/vault/documents', maxBytes: 26 * 1024 * 1024 },
 ]
 
 /** The body ceiling of a path (exact match: the JSON routes under a file route keep the JSON limit). */
@@ -47,6 +50,7 @@ apiApp.route('/api/sso', ssoApi)
 apiApp.route('/api/payments/mids', midsApi)
 apiApp.route('/api/payments', paymentsApi)
 apiApp.route('/api/ledger', ledgerApi)
+apiApp.route('/api/vault', vaultApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

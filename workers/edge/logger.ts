@@ -6,6 +6,7 @@
  */
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './context'
+import { loggablePath } from './paths'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -26,7 +27,7 @@ export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
     request_id: c.var.requestId,
     method: c.req.method,
     host: c.req.header('host') ?? new URL(c.req.url).host,
-    path: c.req.path,
+    path: loggablePath(c.req.path),
     status,
     duration_ms: Math.round((performance.now() - started) * 100) / 100,
     surface: c.var.surface,

@@ -7,3 +7,12 @@ export function isApiPath(path: string): boolean {
 export function isJsonApiPath(path: string): boolean {
   return path.startsWith('/api/') && path !== '/api/docs'
 }
+
+/**
+ * A path safe to write into logs and problem answers: bearer capabilities carried in the path (the
+ * vault's single-use download tokens) are replaced by their template, so a log reader cannot
+ * replay one inside its lifetime.
+ */
+export function loggablePath(path: string): string {
+  return path.replace(/^(\/api\/vault\/downloads\/)[^/]+/, '$1{token}')
+}

@@ -9,6 +9,7 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, EdgeVariables } from './context'
 import { log } from './logger'
+import { loggablePath } from './paths'
 import { ProblemError, renderProblem, toProblem, validationProblem } from './problem'
 
 const edgeState = new WeakMap<Request, EdgeVariables>()
@@ -19,12 +20,12 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (problem.status >= 500) {
     log('error', 'debug', 'unhandled_error', {
       request_id: c.var.requestId,
-      path: c.req.path,
+      path: loggablePath(c.req.path),
       error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       stack: err instanceof Error ? err.stack : undefined,
     })
   }
-  const rendered = renderProblem(problem, c.var.requestId, new URL(c.req.url).pathname)
+  const rendered = renderProblem(problem, c.var.requestId, loggablePath(new URL(c.req.url).pathname))
   // through the context, so headers set earlier by middleware (request id, ...) are kept
   return c.body(rendered.body, rendered.status, rendered.headers)
 }

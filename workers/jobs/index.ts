@@ -10,6 +10,8 @@ import { flushAnalytics } from '../routing/analytics'
 import { runHealthChecks } from '../routing/health'
 import { rotateSigningKeys } from '../sso/keys'
 import { sweepSubscriptions } from '../payments/subscriptions/sweep'
+import { rewrapJob } from '../vault/keys/rewrap'
+import { runKycExpiry } from '../vault/kyc/expiry'
 
 export const CRON_EVERY_MINUTE = '* * * * *'
 export const CRON_HOURLY = '17 * * * *'
@@ -28,6 +30,8 @@ const jobs: Record<string, Job[]> = {
     },
     (env, now) => writeCheckpoint(env, getConfig(env), now),
     (env, now) => sweepSubscriptions(env, now),
+    (env) => rewrapJob(env),
+    (env, now) => runKycExpiry(env, now),
   ],
 }
 

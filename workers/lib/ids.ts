@@ -27,6 +27,10 @@ export const ID_PREFIXES = {
   subscription: 'sub',
   dispute: 'dsp',
   bankStatement: 'bst',
+  vaultObject: 'vob',
+  kycVerification: 'kyc',
+  ageVerification: 'avf',
+  performer: 'prf',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -20,10 +20,9 @@
  * @module
  */
 import type { Context } from 'hono'
-import { z } from 'zod'
 import { ne } from 'drizzle-orm'
 import { merchantIds } from '../../d1/schema'
-import { getConfig, type Config } from '../config'
+import type { Config } from '../config'
 import type { AppEnv } from '../edge/context'
 import { ProblemError } from '../edge/problem'
 import { db } from '../lib/db'
@@ -336,40 +335,15 @@ export interface FailureClass {
   technical: boolean
 }
 
-const StoredPostback = z.object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), source_ip: z.string().default(''), body: z.string() })
 
 /**
- * What a failure event says, read back from the postback kept as evidence (gateway_events keeps the
- * event's type and ids, not its reason): the adapter parses the stored raw request again and the
- * event with this id gives the reason. Anything unreadable is an unknown failure, which is never
- * technical: only what a gateway says failed technically is retried elsewhere.
+ * What a failure event says (the reason the gateway sent, kept on the event at ingest). An event
+ * without one is an unknown failure, which is never technical: only what a gateway says failed
+ * technically is retried elsewhere.
  */
 export async function failureOf(env: Env, gateway: string, eventId: string): Promise<FailureClass> {
-  const code = (await failureReason(env, gateway, eventId))?.trim().slice(0, 200) || 'unknown'
+  const row = await env.DB.prepare('SELECT reason FROM gateway_events WHERE gateway = ? AND event_id = ?').bind(gateway, eventId).first<{ reason: string | null }>()
+  const code = row?.reason?.trim().slice(0, 200) || 'unknown'
   const category = declineCategoryOf(code)
   return { code, category, technical: category === 'technical' }
-}
-
-async function failureReason(env: Env, gateway: string, eventId: string): Promise<string | null> {
-  if (!isGatewayId(gateway)) return null
-  const row = await env.DB.prepare('SELECT evidence_key FROM gateway_events WHERE gateway = ? AND event_id = ?').bind(gateway, eventId).first<{ evidence_key: string }>()
-  const object = row ? await env.EXPORTS.get(row.evidence_key) : null
-  if (!object) return null
-  const stored = StoredPostback.safeParse(await object.json())
-  if (!stored.success) return null
-  let settings: unknown
-  try {
-    settings = await gatewaySettings(env, getConfig(env), gateway)
-  } catch {
-    return null
-  }
-  if (!settings) return null
-  const parsed = adapterFor(gateway).parsePostback(settings as never, {
-    method: stored.data.method,
-    url: stored.data.url,
-    headers: stored.data.headers,
-    rawBody: stored.data.body,
-    sourceIp: stored.data.source_ip,
-  })
-  return parsed.ok ? (parsed.events.find((e) => e.eventId === eventId)?.reason ?? null) : null
 }

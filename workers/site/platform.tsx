@@ -12,6 +12,8 @@ import { sandboxGateway } from '../payments/sandbox-gateway'
 import { sandboxDisputes } from '../payments/disputes/sandbox-disputes'
 import { sandboxCrypto } from '../payments/crypto/sandbox-processor'
 import { bankTransferPage } from '../payments/bank/instructions-page'
+import { sandboxKyc } from '../vault/kyc/sandbox-provider'
+import { sandboxAge } from '../vault/age/sandbox-provider'
 
 export const platformApp = createSurfaceApp()
 
@@ -23,6 +25,9 @@ platformApp.route('/', sandboxDisputes)
 platformApp.route('/', sandboxCrypto)
 // bank-transfer instructions (every environment): /pay/bank-transfer
 platformApp.route('/', bankTransferPage)
+// the sandbox identity-verification and age-verification providers (outside production)
+platformApp.route('/', sandboxKyc)
+platformApp.route('/', sandboxAge)
 
 platformApp.get('/', async (c) => {
   const config = c.var.config

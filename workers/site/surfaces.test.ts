@@ -33,8 +33,7 @@ describe('FanzSSO pages', () => {
     expect(res.headers.get('cache-control')).toBe('private, no-store')
     expect(body).toContain('HB 1181')
     expect(body).toContain('Photo ID with a selfie')
-    expect(body).toContain('HubVault')
-    expect(body).toContain('cannot check your age')
+    expect(body).toContain('Sign in to verify')
     expect(body).not.toContain('<form')
     expect(body).toContain('href="http://girlfanz.localhost/c/alice">Back to GirlFanz</a>')
     for (const evil of ['https://evil.example/', 'javascript:alert(1)', '//evil.example', 'http://user:pw@boyfanz.localhost/']) {

@@ -10,17 +10,11 @@
  * landed yet answers `waiting`; apply.ts applies it again when that sale lands (the event carries
  * the initial payment's reference). Every write is conditional, so applying an event twice (a
  * retry after a crash) has one effect; every transition is audited (`payments.subscription.*`).
- *
- * `gateway_events` keeps no subscription id or reason column: they are read back from the raw
- * postback kept as evidence in R2 (`evidence_key`), parsed again by the gateway's adapter.
+ * The gateway's subscription id and reason come from the event row (kept at ingest).
  * @module
  */
 import { audit } from '../../compliance/audit'
-import { getConfig } from '../../config'
 import { newId } from '../../lib/ids'
-import { adapterFor, isGatewayId } from '../gateways/registry'
-import type { PostbackRequest } from '../gateways/types'
-import { gatewaySettings } from '../webhooks/settings'
 import { subscriptionPrice } from './pricing'
 
 export const DAY_MS = 86_400_000
@@ -72,24 +66,12 @@ async function storedEvent(d1: D1Database, gateway: string, eventId: string): Pr
     .first<StoredEvent>()
 }
 
-/** The subscription id and reason the gateway sent with an event, from the raw postback kept in R2. */
-export async function eventDetails(env: Env, event: Pick<StoredEvent, 'gateway' | 'event_id' | 'evidence_key'>): Promise<{ subscriptionId: string | null; reason: string | null }> {
-  const none = { subscriptionId: null, reason: null }
-  if (!isGatewayId(event.gateway)) return none
-  const object = await env.EXPORTS.get(event.evidence_key)
-  if (!object) return none
-  try {
-    const stored = (await object.json()) as { method: string; url: string; headers: Record<string, string>; source_ip?: string; body: string }
-    const request: PostbackRequest = { method: stored.method, url: stored.url, headers: stored.headers, rawBody: stored.body, sourceIp: stored.source_ip ?? '' }
-    const settings = await gatewaySettings(env, getConfig(env), event.gateway)
-    if (!settings) return none
-    const parsed = adapterFor(event.gateway).parsePostback(settings as never, request)
-    const found = parsed.ok ? parsed.events.find((e) => e.eventId === event.event_id) : undefined
-    return found ? { subscriptionId: found.subscriptionId, reason: found.reason } : none
-  } catch {
-    // evidence that no longer parses (an adapter changed since): the reference still finds the row
-    return none
-  }
+/** The subscription id and reason the gateway sent with an event (kept on the event at ingest). */
+export async function eventDetails(env: Env, event: Pick<StoredEvent, 'gateway' | 'event_id'>): Promise<{ subscriptionId: string | null; reason: string | null }> {
+  const row = await env.DB.prepare('SELECT subscription_id, reason FROM gateway_events WHERE gateway = ? AND event_id = ?')
+    .bind(event.gateway, event.event_id)
+    .first<{ subscription_id: string | null; reason: string | null }>()
+  return { subscriptionId: row?.subscription_id ?? null, reason: row?.reason ?? null }
 }
 
 /** The subscription an event is about: by the gateway's subscription id, else by our reference. */

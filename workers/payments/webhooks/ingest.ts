@@ -68,11 +68,11 @@ export async function ingestPostback(c: Context<AppEnv>, gatewayParam: string, n
 
   const statements = parsed.events.map((e) =>
     c.env.DB.prepare(
-      `INSERT INTO gateway_events (gateway, event_id, type, payment_id, gateway_transaction_id, original_transaction_id, amount_minor, currency, occurred_at_ms, evidence_key, status, received_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (gateway, event_id) DO NOTHING RETURNING event_id`,
+      `INSERT INTO gateway_events (gateway, event_id, type, payment_id, gateway_transaction_id, original_transaction_id, subscription_id, amount_minor, currency, reason, occurred_at_ms, evidence_key, status, received_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (gateway, event_id) DO NOTHING RETURNING event_id`,
     ).bind(
-      gateway, e.eventId, e.type, e.reference, e.transactionId, e.originalTransactionId, e.amount?.minor ?? null, e.amount?.currency ?? null,
-      Date.parse(e.occurredAt) || nowMs, key, nowMs,
+      gateway, e.eventId, e.type, e.reference, e.transactionId, e.originalTransactionId, e.subscriptionId, e.amount?.minor ?? null, e.amount?.currency ?? null,
+      e.reason?.slice(0, 500) ?? null, Date.parse(e.occurredAt) || nowMs, key, nowMs,
     ),
   )
   const results = statements.length ? await c.env.DB.batch<{ event_id: string }>(statements) : []

@@ -233,7 +233,7 @@ describe('roles: grant and revoke', () => {
   it('lists the permission table', async () => {
     const table = await json<{ roles: Array<{ role: string; permissions: string[]; granted_with: string | null; brand_scopable: boolean }> }>(await call(API, '/api/sso/roles', { token: operator }))
     expect(table.roles.find((r) => r.role === 'admin')).toMatchObject({ granted_with: 'sso:roles:grant_privileged', brand_scopable: true })
-    expect(table.roles.find((r) => r.role === 'fan')).toEqual({ role: 'fan', permissions: ['payments:checkout'], granted_with: null, brand_scopable: false })
+    expect(table.roles.find((r) => r.role === 'fan')).toEqual({ role: 'fan', permissions: ['payments:checkout', 'age:verify:self'], granted_with: null, brand_scopable: false })
     expect(table.roles.find((r) => r.role === 'super_admin')).toMatchObject({ brand_scopable: false })
   })
 

@@ -4,6 +4,9 @@
  * - a cookie session whose `sid` the provider has logged out (back-channel) is dropped at once;
  * - an expired access token is refreshed server-side with the sealed refresh token (rotation; a
  *   concurrent refresh from another tab gets the same successor inside the grace window);
+ * - on a brand host where the visitor's location is gated, a token without the `age_verified`
+ *   claim is refreshed early once the account holds a current verification (made on FanzSSO
+ *   after this token was issued), so the new result counts at once on every brand;
  * - a first page view without any session makes one silent top-level round trip to FanzSSO
  *   (`prompt=none`), which signs the visitor in if they are signed in on any brand (sso.md X3: a
  *   redirect, never a third-party iframe). Only real navigations bounce (Sec-Fetch-Mode/Dest), so
@@ -18,6 +21,7 @@ import * as oauth from 'oauth4webapi'
 import { toAuthContext, verifyAccessToken } from '../../edge/auth'
 import type { AppEnv } from '../../edge/context'
 import { isApiPath } from '../../edge/paths'
+import { hasCurrentAgeVerification } from '../../vault/age/verifications'
 import { isLoggedOut } from './backchannel'
 import { clearSession, cookieNames, readStoredSession, storeSession } from './cookies'
 import { clientIdFor, relyingParty } from './relying-party'
@@ -64,6 +68,11 @@ export const relyingPartySession = createMiddleware<AppEnv>(async (c, next) => {
       clearSession(c)
       c.set('auth', null)
       c.set('authError', 'session ended')
+      return next()
+    } else if (c.var.surface === 'brand' && !auth.ageVerified && c.var.jurisdiction?.gated && getCookie(c, names.refresh) && (await hasCurrentAgeVerification(c.env.DB, auth.subject))) {
+      // gated, the token lacks the claim, but the account has since been verified (on FanzSSO):
+      // refresh now so the fan need not wait for this token to expire (the new one carries it)
+      await refresh(c, clientId)
       return next()
     } else {
       return next()

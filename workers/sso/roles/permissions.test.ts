@@ -15,7 +15,7 @@ describe('the permission table', () => {
     expect(grantPermissionFor('super_admin')).toBe('sso:roles:grant_privileged')
     expect(grantPermissionFor('moderator')).toBe('sso:roles:grant')
     // every account is a fan: it may pay creators, and nothing else
-    expect(ROLE_PERMISSIONS.fan).toEqual(['payments:checkout'])
+    expect(ROLE_PERMISSIONS.fan).toEqual(['payments:checkout', 'age:verify:self'])
     expect(rolesWith('sso:users:disable')).toEqual(['admin', 'super_admin'])
     expect(rolesWith('sso:sessions:revoke')).toEqual(['support', 'admin', 'super_admin'])
     expect(rolesWith('sso:users:read')).toEqual(['support', 'operator', 'admin', 'super_admin'])
@@ -24,6 +24,7 @@ describe('the permission table', () => {
   it('does not make admin or super_admin wildcards: some permissions are held by neither', () => {
     const adminHeld = new Set(permissionsOf(['admin', 'super_admin']))
     expect(PERMISSIONS.filter((p) => !adminHeld.has(p)).sort()).toEqual([
+      'age:verify:self',
       'creator:content:write',
       'dmca:manage',
       'ledger:adjust',
@@ -37,9 +38,15 @@ describe('the permission table', () => {
       'payments:subscriptions:manage',
       'payouts:approve',
       'records:2257:read',
+      'records:2257:write',
+      'records:2257:export',
+      'vault:break_glass',
+      'vault:kyc:review',
+      'vault:kyc:self',
       'sso:tokens:introspect',
       'vault:read',
-    ])
+      'vault:write',
+    ].sort())
   })
 
   it('gives every role an entry and every permission at least one holder', () => {

@@ -69,8 +69,25 @@ export const PERMISSIONS = [
   // compliance and records custody
   'compliance:cases:manage',
   'dmca:manage',
+  /** read vault documents and KYC details (with a stated purpose and a recent strong sign-in) */
   'vault:read',
+  /** upload documents into the vault for others (compliance staff) */
+  'vault:write',
+  /** decide KYC verifications in the manual review queue */
+  'vault:kyc:review',
+  /** rotate the vault's key-encryption keys, see key status */
+  'vault:keys:manage',
+  /** emergency access outside one's role, loud in the audit log */
+  'vault:break_glass',
+  /** start and follow one's own identity verification (creators, performers) */
+  'vault:kyc:self',
+  /** start and follow one's own age verification: every account */
+  'age:verify:self',
   'records:2257:read',
+  /** create and amend performer records, link them to media */
+  'records:2257:write',
+  /** the inspection export */
+  'records:2257:export',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
@@ -108,8 +125,8 @@ const ADMIN: readonly Permission[] = [
 
 /** role -> permissions. Every role is listed, `fan` included, so a missing role is a type error. */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
-  fan: ['payments:checkout'],
-  creator: ['creator:content:write', 'ledger:read_own'],
+  fan: ['payments:checkout', 'age:verify:self'],
+  creator: ['creator:content:write', 'ledger:read_own', 'vault:kyc:self'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle', 'payments:subscriptions:read', 'payments:subscriptions:manage'],
   finance: [
@@ -132,12 +149,13 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'payments:analytics:read',
     'payments:bank:reconcile',
   ],
-  compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read'],
-  custodian: ['vault:read', 'records:2257:read'],
+  compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
+  custodian: ['vault:read', 'records:2257:read', 'records:2257:write', 'records:2257:export'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
   operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read', 'payments:analytics:read'],
   admin: ADMIN,
-  super_admin: [...ADMIN, 'sso:roles:grant_privileged'],
+  // key custody is the super_admin's alone: whoever rotates KEKs cannot also be an everyday admin
+  super_admin: [...ADMIN, 'sso:roles:grant_privileged', 'vault:keys:manage'],
   service: ['sso:tokens:introspect'],
 }
 
