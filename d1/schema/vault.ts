@@ -194,3 +194,17 @@ export const performerMediaUrls = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.url, t.performerId, t.mediaId] })],
 )
+
+/**
+ * Events that extend every 2257 record's retention (28 CFR 75.4): the producer ceasing business, or
+ * the organisation dissolving, keeps the records 5 years after that date. Append-only.
+ */
+export const recordsRetentionEvents = sqliteTable('records_retention_events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind', { enum: ['business_ceased', 'organisation_dissolved'] }).notNull(),
+  /** ISO date the business ceased or the organisation dissolved */
+  effectiveOn: text('effective_on').notNull(),
+  note: text('note').notNull(),
+  recordedBy: text('recorded_by').notNull(),
+  recordedAtMs: integer('recorded_at_ms').notNull(),
+})

@@ -57,6 +57,24 @@ describe('FanzDash', () => {
     expect(body).toMatch(/<span class="status ok">Intact<\/span> \d+ entr/)
   })
 
+  it('lists open cases newest first, alerts such as a vault break-glass use among them, and not resolved ones', async () => {
+    const now = Date.now()
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO dead_letters (id, queue, message_id, body_json, attempts, received_at_ms, status) VALUES ('dlq_older', 'fanz-payouts', 'm-older', '{}', 5, ?, 'open')").bind(now - 60_000),
+      env.DB.prepare("INSERT INTO dead_letters (id, queue, message_id, body_json, attempts, received_at_ms, status) VALUES ('dlq_alert', 'alerts/vault.break_glass', 'm-alert', '{}', 1, ?, 'open')").bind(now),
+      env.DB.prepare("INSERT INTO dead_letters (id, queue, message_id, body_json, attempts, received_at_ms, status, resolved_at_ms, resolution) VALUES ('dlq_done', 'fanz-media-ingest', 'm-done', '{}', 3, ?, 'resolved', ?, 'replayed')").bind(now, now),
+    ])
+    try {
+      const body = await (await call(DASH, '/', { token: operator })).text()
+      expect(body).toContain('<h2 id="cases-title">Open cases</h2>')
+      expect(body).toContain('<strong>alerts/vault.break_glass</strong>')
+      expect(body.indexOf('dlq_alert')).toBeLessThan(body.indexOf('dlq_older'))
+      expect(body).not.toContain('dlq_done')
+    } finally {
+      await env.DB.prepare("DELETE FROM dead_letters WHERE id IN ('dlq_older', 'dlq_alert', 'dlq_done')").run()
+    }
+  })
+
   it('admits the operator role too', async () => {
     expect((await call(DASH, '/', { token: operator })).status).toBe(200)
   })

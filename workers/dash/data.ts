@@ -1,10 +1,10 @@
 /**
- * What the FanzDash overview shows, read straight from D1 (brands, domains, origin pools, origins)
- * and from the audit log's Durable Object (the hash chain's verification).
+ * What the FanzDash overview shows, read straight from D1 (brands, domains, origin pools, origins,
+ * open operator cases) and from the audit log's Durable Object (the hash chain's verification).
  * @module
  */
-import { asc } from 'drizzle-orm'
-import { brands, domains, originPools, origins } from '../../d1/schema'
+import { asc, desc, eq } from 'drizzle-orm'
+import { brands, deadLetters, domains, originPools, origins } from '../../d1/schema'
 import type { VerifyResult } from '../../durable-objects/audit-log'
 import { auditLog } from '../compliance/audit'
 import { db } from '../lib/db'
@@ -41,11 +41,23 @@ export interface PoolRow {
 /** The chain's state, or why it could not be checked (the page still renders). */
 export type AuditStatus = VerifyResult | { ok: null; error: string }
 
+/** An open operator case: a dead letter, or an alert such as a vault break-glass use. */
+export interface CaseRow {
+  id: string
+  queue: string
+  attempts: number
+  receivedAtMs: number
+}
+
 export interface Overview {
   brands: BrandRow[]
   pools: PoolRow[]
+  cases: CaseRow[]
   audit: AuditStatus
 }
+
+/** How many open cases the overview lists, newest first. */
+export const OVERVIEW_CASES = 20
 
 async function auditStatus(env: Env): Promise<AuditStatus> {
   try {
@@ -57,12 +69,13 @@ async function auditStatus(env: Env): Promise<AuditStatus> {
 
 export async function loadOverview(env: Env): Promise<Overview> {
   const handle = db(env.DB)
-  const [[brandRows, domainRows, poolRows, originRows], audit] = await Promise.all([
+  const [[brandRows, domainRows, poolRows, originRows, caseRows], audit] = await Promise.all([
     handle.batch([
       handle.select().from(brands).orderBy(asc(brands.name)),
       handle.select().from(domains).orderBy(asc(domains.hostname)),
       handle.select().from(originPools).orderBy(asc(originPools.name)),
       handle.select().from(origins).orderBy(asc(origins.priority), asc(origins.url)),
+      handle.select({ id: deadLetters.id, queue: deadLetters.queue, attempts: deadLetters.attempts, receivedAtMs: deadLetters.receivedAtMs }).from(deadLetters).where(eq(deadLetters.status, 'open')).orderBy(desc(deadLetters.receivedAtMs)).limit(OVERVIEW_CASES),
     ]),
     auditStatus(env),
   ])
@@ -95,6 +108,7 @@ export async function loadOverview(env: Env): Promise<Overview> {
           lastError: o.lastError,
         })),
     })),
+    cases: caseRows,
     audit,
   }
 }

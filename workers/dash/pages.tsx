@@ -214,6 +214,39 @@ export function overviewPage(c: Context<AppEnv>, auth: AuthContext, data: Overvi
         {data.pools.length ? data.pools.map((pool) => <PoolTable pool={pool} />) : <p>No origin pools are configured; every brand is served by the Worker itself.</p>}
       </section>
 
+      <section aria-labelledby="cases-title">
+        <h2 id="cases-title">Open cases</h2>
+        {data.cases.length ? (
+          <div class="table-wrap">
+            <table>
+              <caption class="visually-hidden">Open operator cases, newest first: dead letters and alerts</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Case</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Opened</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.cases.map((row) => (
+                  <tr>
+                    <th scope="row">
+                      <code>{row.id}</code>
+                    </th>
+                    <td>{row.queue.startsWith('alerts/') ? <strong>{row.queue}</strong> : row.queue}</td>
+                    <td>{row.attempts}</td>
+                    <td>{new Date(row.receivedAtMs).toISOString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p>No open cases.</p>
+        )}
+      </section>
+
       <section aria-labelledby="audit-title">
         <h2 id="audit-title">Audit chain</h2>
         <AuditPanel audit={data.audit} />

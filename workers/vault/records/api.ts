@@ -23,6 +23,7 @@ import { requirePurpose, VAULT_STEP_UP, vaultAudit, type VaultPurpose } from '..
 import { openSealed, putSealed, sealedObject } from '../store'
 import { ContentInput, ContentPatch, Producer } from './content'
 import { buildInspectionArchive } from './inspection-export'
+import { cessationFloor, recordCessation, retentionEvents, type RetentionEvent as RetentionEventRow } from './cessation'
 import {
   amendPerformer,
   createPerformer,
@@ -223,6 +224,40 @@ const erasureRoute = createRoute(
   }),
 )
 
+const RetentionEventBody = z
+  .object({
+    kind: z.enum(['business_ceased', 'organisation_dissolved']),
+    effective_on: z.iso.date().refine((d) => d >= '2000-01-01', 'a date from 2000 on'),
+    note: z.string().trim().min(10, 'say what happened, in at least 10 characters').max(1000),
+  })
+  .strict()
+
+const RetentionEvent = z.object({ id: z.number().int(), kind: z.string(), effective_on: z.string(), keeps_until: z.iso.datetime(), note: z.string(), recorded_by: z.string(), recorded_at: z.iso.datetime() })
+
+const retentionEventRoute = createRoute(
+  withAccess(access('records:2257:write'), {
+    method: 'post',
+    path: '/records/retention-events',
+    tags,
+    summary: 'Record that the producer ceased business or the organisation dissolved: every record is kept at least 5 years after that date (28 CFR 75.4)',
+    request: { headers: PurposeHeader, body: jsonBody(RetentionEventBody) },
+    responses: { 201: json('Recorded; records extended', z.object({ event: RetentionEvent, extended_records: z.number().int() })), ...problemResponses(400, 401, 403, 415, 422) },
+  }),
+)
+
+const retentionEventsRoute = createRoute(
+  withAccess(access('records:2257:read'), {
+    method: 'get',
+    path: '/records/retention-events',
+    tags,
+    summary: 'The recorded cessation and dissolution events and the retention floor they set',
+    request: { headers: PurposeHeader },
+    responses: { 200: json('Events', z.object({ items: z.array(RetentionEvent) })), ...problemResponses(400, 401, 403) },
+  }),
+)
+
+const eventJson = (e: RetentionEventRow) => ({ id: e.id, kind: e.kind, effective_on: e.effective_on, keeps_until: iso(cessationFloor(e.effective_on)), note: e.note, recorded_by: e.recorded_by, recorded_at: iso(e.recorded_at_ms) })
+
 const exportRoute = createRoute(
   withAccess(access('records:2257:export'), {
     method: 'post',
@@ -410,6 +445,21 @@ export function registerRecords(app: OpenAPIHono<AppEnv>): void {
     const { destroyedObjects } = await deleteAfterRetention(c.env, id, now)
     await vaultAudit(c, 'records.performer.delete', subjectOf(id), purpose, { retain_until_ms: row.retain_until_ms, destroyed_objects: destroyedObjects })
     return c.json({ id, deleted: true as const, destroyed_objects: destroyedObjects }, 200)
+  })
+
+  app.openapi(retentionEventRoute, async (c) => {
+    const purpose = requirePurpose(c)
+    const body = c.req.valid('json')
+    const recorded = await recordCessation(c.env.DB, { kind: body.kind, effectiveOn: body.effective_on, note: body.note, actor: actorOf(c) })
+    await vaultAudit(c, 'records.retention.cessation', `records_retention_event:${recorded.event.id}`, purpose, { kind: body.kind, effective_on: body.effective_on, keeps_until: iso(recorded.floorMs), extended_records: recorded.extended })
+    return c.json({ event: eventJson(recorded.event), extended_records: recorded.extended }, 201)
+  })
+
+  app.openapi(retentionEventsRoute, async (c) => {
+    const purpose = requirePurpose(c)
+    const items = (await retentionEvents(c.env.DB)).map(eventJson)
+    await vaultAudit(c, 'records.retention.list', 'records_retention_events', purpose, { count: items.length })
+    return c.json({ items }, 200)
   })
 
   app.openapi(erasureRoute, async (c) => {

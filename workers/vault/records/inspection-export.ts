@@ -18,6 +18,7 @@ import { STATEMENT_2257_TITLE } from '../../site/legal'
 import { openSealed, sealedObject } from '../store'
 import { ageOn, displayName, isPoBox, type PerformerRecordContent } from './content'
 import { contentAt, erasureRequestsOf, mediaOf, RETENTION_BASIS, urlsOf, versionsOf, type PerformerRow } from './performers'
+import { CESSATION_BASIS, cessationFloor, retentionEvents } from './cessation'
 
 const CustodianJson = z.object({ name: z.string().trim().min(1), title: z.string().trim().min(1), address: z.string().trim().min(5) })
 
@@ -234,7 +235,12 @@ export async function buildInspectionArchive(env: Env, brandId: string | null, n
     putJson(`custodian/${b.slug}.json`, custodian)
     put(`compliance-statement/${b.slug}.txt`, complianceStatement(b, custodian))
   }
-  putJson('retention.json', { rule: RETENTION_BASIS, business_cessation_override: 'not configured: 28 CFR 75.4 adds 5 years after the producer ceases business; set it when that happens', records: retention })
+  const cessation = await retentionEvents(env.DB)
+  putJson('retention.json', {
+    rule: RETENTION_BASIS,
+    business_cessation_override: cessation.length ? cessation.map((e) => ({ kind: e.kind, effective_on: e.effective_on, keeps_until: new Date(cessationFloor(e.effective_on)).toISOString(), basis: CESSATION_BASIS })) : 'none recorded: 28 CFR 75.4 adds 5 years after the producer ceases business (POST /api/vault/records/retention-events)',
+    records: retention,
+  })
   const log = await accessLog(env, loaded.map((l) => `performer:${l.row.id}`))
   putJson('access-log.json', {
     source: 'AuditLog (hash-chained); verify at GET /api/compliance/audit/verify',

@@ -9,6 +9,7 @@ import { fromBase64url } from '../../lib/encoding'
 import { newId } from '../../lib/ids'
 import { openSealedJson, putSealed, putSealedJson, sealedObject, type DataRegion, type VaultObject } from '../store'
 import { blindIndex, indexEntries } from './blind-index'
+import { retentionFloorMs } from './cessation'
 import {
   ageOn,
   assertNoProblems,
@@ -175,7 +176,7 @@ export async function createPerformer(env: Env, masterKey: string, actor: string
   const content = { ...input.content, aliases: dedupeAliases(input.content.aliases) }
   precheck(content, [], 'body.content', nowMs)
   const id = newId('performer', nowMs)
-  const retain = retainUntil(nowMs, nowMs)
+  const retain = Math.max(retainUntil(nowMs, nowMs), await retentionFloorMs(env.DB))
   const ctx: SealContext = { env, performerId: id, region: input.dataRegion, actor, retainUntilMs: retain, nowMs }
   const copies = await storeCopies(ctx, content.id_document.copies, 'body.content.id_document.copies')
   const sealedContent = PerformerRecordContent.parse({ ...content, id_document: { ...content.id_document, copies } })
@@ -267,7 +268,7 @@ export async function amendPerformer(env: Env, masterKey: string, actor: string,
   precheck(next, productionDates, prefix, nowMs)
 
   const version = row.current_version + 1
-  const retain = retainUntil(row.created_at_ms, nowMs)
+  const retain = Math.max(retainUntil(row.created_at_ms, nowMs), await retentionFloorMs(env.DB))
   const ctx: SealContext = { env, performerId, region: row.data_region, actor, retainUntilMs: retain, nowMs }
   const idDoc = next.id_document
   const copies: StoredCopy[] =
@@ -318,7 +319,7 @@ export async function linkMedia(env: Env, actor: string, performerId: string, in
   const existing = await env.DB.prepare('SELECT 1 AS x FROM performer_media WHERE performer_id = ? AND media_id = ?').bind(performerId, input.media_id).first()
   if (existing) throw new ProblemError('CONFLICT', { detail: `media ${input.media_id} is already linked to ${performerId}; links are append-only` })
 
-  const retain = retainUntil(row.created_at_ms, nowMs)
+  const retain = Math.max(retainUntil(row.created_at_ms, nowMs), await retentionFloorMs(env.DB))
   const ctx: SealContext = { env, performerId, region: row.data_region, actor, retainUntilMs: retain, nowMs }
   const consent = await storedObject(ctx, input.consent, 'consent', 'body.consent')
   const release = await storedObject(ctx, input.model_release, 'model_release', 'body.model_release')

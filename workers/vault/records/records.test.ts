@@ -451,3 +451,42 @@ describe('inspection export', () => {
     }
   })
 })
+
+describe('business cessation (28 CFR 75.4: 5 years after)', () => {
+  it('keeps every record and its objects at least 5 years after the producer ceased business, also records made later', async () => {
+    const id = await create({ first: 'Cess', last: 'Ation', dob: '1990-02-02', aliases: [], marker: 'cess' })
+    const before = (await env.DB.prepare('SELECT retain_until_ms FROM performer_records WHERE id = ?').bind(id).first<{ retain_until_ms: number }>())!.retain_until_ms
+    // ceasing in 2031: its 5 years end after this record's own 7
+    const body = { kind: 'business_ceased', effective_on: '2031-06-01', note: 'the producer closes its studio business' }
+    expect((await call(API, '/api/vault/records/retention-events', { token: writer, headers: { 'vault-purpose': MAINTAIN }, body: { ...body, effective_on: '2031-02-30' } })).status).toBe(422)
+    expect((await call(API, '/api/vault/records/retention-events', { token: await strong(['moderator']), headers: { 'vault-purpose': MAINTAIN }, body })).status).toBe(403)
+    const res = await call(API, '/api/vault/records/retention-events', { token: writer, headers: { 'vault-purpose': MAINTAIN }, body })
+    expect(res.status, await res.clone().text()).toBe(201)
+    const recorded = (await res.json()) as { event: { keeps_until: string }; extended_records: number }
+    expect(recorded.event.keeps_until).toBe('2036-06-01T00:00:00.000Z')
+    expect(recorded.extended_records).toBeGreaterThanOrEqual(1)
+
+    const floor = Date.parse('2036-06-01T00:00:00Z')
+    expect(floor).toBeGreaterThan(before)
+    const row = await env.DB.prepare('SELECT retain_until_ms FROM performer_records WHERE id = ?').bind(id).first<{ retain_until_ms: number }>()
+    expect(row!.retain_until_ms).toBe(floor)
+    const objects = await env.DB.prepare("SELECT retain_until_ms, retention_basis FROM vault_objects WHERE record_type = 'performer_record' AND record_id = ?").bind(id).all<{ retain_until_ms: number; retention_basis: string }>()
+    expect(objects.results.length).toBeGreaterThan(0)
+    for (const o of objects.results) {
+      expect(o.retain_until_ms).toBe(floor)
+      expect(o.retention_basis).toContain('ceased business')
+    }
+    const refused = await call(API, `/api/vault/records/performers/${id}`, { method: 'DELETE', token: writer, headers: { 'vault-purpose': MAINTAIN } })
+    expect(((await refused.json()) as { retain_until: string }).retain_until).toBe('2036-06-01T00:00:00.000Z')
+
+    // a record made afterwards starts at the floor too
+    const later = await create({ first: 'After', last: 'Closing', dob: '1991-03-03', aliases: [], marker: 'after' })
+    expect((await env.DB.prepare('SELECT retain_until_ms FROM performer_records WHERE id = ?').bind(later).first<{ retain_until_ms: number }>())!.retain_until_ms).toBe(floor)
+
+    // the event itself is append-only, listed for readers, and audited
+    await expect(env.DB.prepare("UPDATE records_retention_events SET effective_on = '2020-01-01'").run()).rejects.toThrow(/append-only/)
+    const listed = (await (await call(API, '/api/vault/records/retention-events', { token: reader, headers: { 'vault-purpose': MAINTAIN } })).json()) as { items: Array<{ effective_on: string }> }
+    expect(listed.items.map((e) => e.effective_on)).toEqual(['2031-06-01'])
+    expect((await auditLog(env).list({ action: 'records.retention.cessation', limit: 5 })).length).toBe(1)
+  })
+})
