@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // Tests run inside workerd against the real bindings of wrangler.toml (top-level = dev).
 export default defineConfig(async () => ({
@@ -24,6 +24,8 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ['workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'r2/**/*.test.ts', 'test/**/*.test.ts'],
+    // Node-side tests (child processes, files) run in their own project: vitest.node.config.ts
+    exclude: [...configDefaults.exclude, '**/*.node.test.ts'],
     setupFiles: ['./test/setup.ts'],
     isolate: false,
     testTimeout: 20_000,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type checks, the workerd suite (unit + integration against real bindings), then the
-// browser suite (headless Chromium against wrangler dev). Ends with one `N passed, N failed` line.
+// `npm test`: type checks, the workerd suite (unit + integration against real bindings), the Node
+// suite (what needs processes or files, e.g. xmllint against the EPC XSD), then the browser suite
+// (headless Chromium against wrangler dev). Ends with one `N passed, N failed` line.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -36,6 +37,9 @@ step('typecheck', bin('tsc'), ['--noEmit', '-p', '.'])
 const workerd = join(reports, 'workerd.json')
 step('workerd tests', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${workerd}`])
 count(workerd)
+const nodeReport = join(reports, 'node.json')
+step('node tests (xmllint)', bin('vitest'), ['run', '--config', 'vitest.node.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${nodeReport}`])
+count(nodeReport)
 if (!process.argv.includes('--no-e2e')) {
   const browser = join(reports, 'browser.json')
   step('browser tests', bin('vitest'), ['run', '--config', 'e2e/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${browser}`])

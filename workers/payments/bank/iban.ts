@@ -39,9 +39,10 @@ export function printedIban(value: string): string {
   return compactIban(value).replace(/(.{4})(?=.)/g, '$1 ')
 }
 
-/** 8 or 11 characters: bank (4 letters), country (2 letters), location (2), optional branch (3). */
+/** 8 or 11 characters: business party prefix (4 letters or digits), country (2 letters), location (2), optional branch (3). */
 export function isValidBic(value: string): boolean {
-  return /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(value)
+  // ISO 9362:2014 lets the business party prefix hold digits; the EPC 2025 pain.001 schema agrees ([A-Z0-9]{4})
+  return /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(value)
 }
 
 /** ABA routing number: 9 digits, 3·d1 + 7·d2 + d3 + 3·d4 + … ≡ 0 (mod 10). */
