@@ -12,28 +12,12 @@
 // Called from bench/run.mjs; `node bench/ledger.mjs` runs it alone against its own wrangler dev.
 import http from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { standalone, table } from './measure.mjs'
+import { getTimedJson as get, standalone, table } from './measure.mjs'
 
 export const LEDGER_TARGET_POSTINGS_PER_S = 20_000
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 
-function get(port, agent, path) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const req = http.request({ host: '127.0.0.1', port, path, agent, headers: { host: 'api.localhost' } }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        if (res.statusCode !== 200) return reject(new Error(`${path} answered ${res.statusCode}: ${body.slice(0, 300)}`))
-        resolve({ ns: Number(process.hrtime.bigint() - started), ...JSON.parse(body) })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** `requests` requests of `path`, `inFlight` at a time; returns rows/s by wall clock and by object time. */
 async function drive(port, path, { requests, inFlight = 1, expectOk }) {

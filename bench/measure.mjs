@@ -108,3 +108,21 @@ export async function standalone(name, benchmark) {
     rmSync(join(dir, 'state'), { recursive: true, force: true })
   }
 }
+
+/** GET a dev-only bench route on the API host: its JSON answer plus the request's wall time (`ns`). */
+export function getTimedJson(port, agent, path) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const req = http.request({ host: '127.0.0.1', port, path, agent, headers: { host: 'api.localhost' } }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8')
+        if (res.statusCode !== 200) return reject(new Error(`${path} answered ${res.statusCode}: ${body.slice(0, 300)}`))
+        resolve({ ns: Number(process.hrtime.bigint() - started), ...JSON.parse(body) })
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}

@@ -8,26 +8,10 @@
 // wrangler dev.
 import http from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { standalone, table } from './measure.mjs'
+import { getTimedJson as get, standalone, table } from './measure.mjs'
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 
-function get(port, agent, path) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const req = http.request({ host: '127.0.0.1', port, path, agent, headers: { host: 'api.localhost' } }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        if (res.statusCode !== 200) return reject(new Error(`${path} answered ${res.statusCode}: ${body.slice(0, 300)}`))
-        resolve({ ns: Number(process.hrtime.bigint() - started), ...JSON.parse(body) })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /**
  * Prints the table and verdict; `say` writes a line. Returns { encrypt, decrypt } ratios.

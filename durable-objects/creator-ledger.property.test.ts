@@ -199,6 +199,26 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('concurrent' as const), pick: fc.nat(), copies: fc.integer({ min: 2, max: 6 }), refunds: fc.integer({ min: 0, max: 4 }) }) },
 )
 
+/** The ledger's balances and counterpart accounts equal the reference model's, to the cent. */
+async function expectBalancesOfModel(ledger: { balances(currency: string): Promise<{ summary: Array<{ pendingMinor: number; availableMinor: number; reserveMinor: number; onHoldMinor: number; debtMinor: number }>; accounts: Array<{ account: string; postedMinor: number }> }> }, model: Model): Promise<void> {
+  const b = await ledger.balances('USD')
+  const sum = b.summary[0] ?? { pendingMinor: 0, availableMinor: 0, reserveMinor: 0, onHoldMinor: 0, debtMinor: 0 }
+  const posted = (code: string) => b.accounts.find((a) => a.account === code)?.postedMinor ?? 0
+  expect({ pending: sum.pendingMinor, available: sum.availableMinor, reserve: sum.reserveMinor, held: sum.onHoldMinor, debt: sum.debtMinor }).toEqual({
+    pending: model.pending,
+    available: model.free,
+    reserve: model.reserve,
+    held: model.held,
+    debt: model.debt,
+  })
+  expect({ platform: posted('platform_fees'), processor: posted('processor_fees'), cb: posted('chargeback_fees'), transit: posted('payouts_in_transit') }).toEqual({
+    platform: model.platform,
+    processor: model.processor,
+    cb: model.cbFees,
+    transit: model.inTransit,
+  })
+}
+
 function rank(r: OpResult): number {
   return r.ok && !r.replayed ? r.seq : Number.MAX_SAFE_INTEGER
 }
@@ -304,22 +324,7 @@ describe('CreatorLedger against a reference model', () => {
           }
           if (ops.length) await deliver(ops)
 
-          const b = await ledger.balances('USD')
-          const sum = b.summary[0] ?? { pendingMinor: 0, availableMinor: 0, reserveMinor: 0, onHoldMinor: 0, debtMinor: 0 }
-          const posted = (code: string) => b.accounts.find((a) => a.account === code)?.postedMinor ?? 0
-          expect({ pending: sum.pendingMinor, available: sum.availableMinor, reserve: sum.reserveMinor, held: sum.onHoldMinor, debt: sum.debtMinor }).toEqual({
-            pending: model.pending,
-            available: model.free,
-            reserve: model.reserve,
-            held: model.held,
-            debt: model.debt,
-          })
-          expect({ platform: posted('platform_fees'), processor: posted('processor_fees'), cb: posted('chargeback_fees'), transit: posted('payouts_in_transit') }).toEqual({
-            platform: model.platform,
-            processor: model.processor,
-            cb: model.cbFees,
-            transit: model.inTransit,
-          })
+          await expectBalancesOfModel(ledger, model)
           const report = await ledger.verify()
           expect(report.problems).toEqual([])
           if (model.debt > 0) seen.add('debt')
@@ -372,22 +377,7 @@ describe('CreatorLedger against a reference model', () => {
               if (op.kind === 'holdForPayout') holdIds.set(op.payoutId, r.holdId!)
             }
           })
-          const b = await ledger.balances('USD')
-          const sum = b.summary[0] ?? { pendingMinor: 0, availableMinor: 0, reserveMinor: 0, onHoldMinor: 0, debtMinor: 0 }
-          const posted = (code: string) => b.accounts.find((a) => a.account === code)?.postedMinor ?? 0
-          expect({ pending: sum.pendingMinor, available: sum.availableMinor, reserve: sum.reserveMinor, held: sum.onHoldMinor, debt: sum.debtMinor }).toEqual({
-            pending: model.pending,
-            available: model.free,
-            reserve: model.reserve,
-            held: model.held,
-            debt: model.debt,
-          })
-          expect({ platform: posted('platform_fees'), processor: posted('processor_fees'), cb: posted('chargeback_fees'), transit: posted('payouts_in_transit') }).toEqual({
-            platform: model.platform,
-            processor: model.processor,
-            cb: model.cbFees,
-            transit: model.inTransit,
-          })
+          await expectBalancesOfModel(ledger, model)
           expect((await ledger.verify()).problems).toEqual([])
         }
 
