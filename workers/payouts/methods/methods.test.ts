@@ -154,7 +154,8 @@ describe('the other methods', () => {
   })
 
   it('wise: recipient details by currency', () => {
-    const wise = (currency: string, details: Record<string, unknown>) => ({ type: 'wise', currency, accountHolderName: 'Alex Example', details })
+    const usAddress = { streetName: 'Main Street', buildingNumber: '100', postCode: '10001', townName: 'New York', countrySubDivision: 'NY', country: 'US' }
+    const wise = (currency: string, details: Record<string, unknown>) => ({ type: 'wise', currency, accountHolderName: 'Alex Example', details, ...(currency === 'USD' ? { address: usAddress } : {}) })
     expect(parsePayoutMethod(wise('GBP', { kind: 'sort_code', sortCode: '40-47-84', accountNumber: '70872490' }))).toEqual({
       ok: true,
       method: { type: 'wise', currency: 'GBP', accountHolderName: 'Alex Example', details: { kind: 'sort_code', sortCode: '404784', accountNumber: '70872490' } },
@@ -173,6 +174,9 @@ describe('the other methods', () => {
     expect(pathsOf(parsePayoutMethod(wise('EUR', { kind: 'iban', iban: 'FR1520041010050500013M02606' })))).toEqual(['details.iban'])
     expect(pathsOf(parsePayoutMethod(wise('USD', { kind: 'aba', routingNumber: '026009594', accountNumber: '12345678', accountType: 'savings' })))).toEqual(['details.routingNumber'])
     expect(pathsOf(parsePayoutMethod(wise('JPY', { kind: 'iban', iban: 'GB82WEST12345698765432' })))).toEqual(['currency'])
+    // Wise needs the address of a USD recipient
+    const { address: _dropped, ...withoutAddress } = wise('USD', { kind: 'aba', routingNumber: '026009593', accountNumber: '12345678', accountType: 'savings' }) as Record<string, unknown>
+    expect(errorsOf(parsePayoutMethod(withoutAddress))).toEqual([{ path: 'address', message: 'USD recipients need their postal address (Wise requires it)' }])
   })
 
   it('crypto: address checked for its asset and network, stored in canonical form', () => {

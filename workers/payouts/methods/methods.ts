@@ -78,12 +78,15 @@ export const WiseMethod = z
     currency: z.enum(['GBP', 'EUR', 'USD']),
     accountHolderName: maxText(70),
     details: WiseDetails,
+    /** the recipient's address: Wise requires one for USD recipients */
+    address: PostalAddress.optional(),
   })
   .superRefine((method, ctx) => {
     const allowed: readonly string[] = WISE_DETAILS_BY_CURRENCY[method.currency]
     if (!allowed.includes(method.details.kind)) {
       ctx.addIssue({ code: 'custom', path: ['details', 'kind'], message: `${method.currency} recipients take ${allowed.join(' or ')} details, not ${method.details.kind}` })
     }
+    if (method.currency === 'USD' && !method.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'USD recipients need their postal address (Wise requires it)' })
   })
 
 export const CryptoMethod = z

@@ -248,6 +248,15 @@ describe('recipientBody', () => {
     })
     const swift = recipientBody({ ...settings, legalType: 'BUSINESS' }, { type: 'wise', currency: 'USD', accountHolderName: 'Jo Ltd', details: { kind: 'swift', bic: 'CHASUS33', accountNumber: 'AB12345' } })
     expect(swift).toMatchObject({ type: 'swift_code', details: { legalType: 'BUSINESS', swiftCode: 'CHASUS33', accountNumber: 'AB12345' } })
+    // a USD recipient's address in Wise's shape
+    const addressed = recipientBody(settings, {
+      type: 'wise',
+      currency: 'USD',
+      accountHolderName: 'Jo Doe',
+      details: { kind: 'aba', routingNumber: '021000021', accountNumber: '123456789', accountType: 'checking' },
+      address: { streetName: 'Main Street', buildingNumber: '100', postCode: '10001', townName: 'New York', countrySubDivision: 'NY', country: 'US' },
+    })
+    expect(addressed.details).toMatchObject({ address: { country: 'US', city: 'New York', postCode: '10001', firstLine: '100 Main Street', state: 'NY' } })
   })
 })
 

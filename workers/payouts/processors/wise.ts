@@ -188,6 +188,12 @@ export function recipientBody(settings: WiseSettings, method: WiseMethod): Recor
       details = { legalType, swiftCode: d.bic, accountNumber: d.accountNumber }
       break
   }
+  // Wise's recipient address shape (country, city, postCode, firstLine, state); required for USD
+  const a = method.address
+  if (a) {
+    const firstLine = [a.buildingNumber, a.streetName].filter(Boolean).join(' ') || a.addressLines?.[0] || a.buildingName || ''
+    details = { ...details, address: { country: a.country, city: a.townName, ...(a.postCode ? { postCode: a.postCode } : {}), firstLine, ...(a.countrySubDivision ? { state: a.countrySubDivision } : {}) } }
+  }
   return { currency: method.currency, type, profile: settings.profileId, accountHolderName: method.accountHolderName, details }
 }
 
