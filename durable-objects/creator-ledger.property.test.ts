@@ -199,6 +199,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('concurrent' as const), pick: fc.nat(), copies: fc.integer({ min: 2, max: 6 }), refunds: fc.integer({ min: 0, max: 4 }) }) },
 )
 
+/** The same new sale `copies` times and `refunds` different refunds of one payment, racing. */
+function burst(next: (prefix: string) => string, paymentId: string, target: string, s: { copies: number; refunds: number }): LedgerOp[] {
+  const saleOp: LedgerOp = { kind: 'sale', opId: next('sale'), paymentId, currency: 'USD', grossMinor: 10_000, processorFeeMinor: 500, split: { platformFeeBps: 2000, reserveBps: 500, pendingDays: 5, reserveDays: 30 } }
+  return [...Array.from({ length: s.copies }, () => saleOp), ...Array.from({ length: s.refunds }, (): LedgerOp => ({ kind: 'refund', opId: next('refund'), paymentId: target, amountMinor: 3_000 }))]
+}
+
+/** An operation delivered again: as it was, or (`alter`) with another amount under the same id. */
+function redelivery(original: LedgerOp, alter: boolean): LedgerOp {
+  return alter && 'amountMinor' in original && original.amountMinor ? { ...original, amountMinor: original.amountMinor + 1 } : original
+}
+
 /** The ledger's balances and counterpart accounts equal the reference model's, to the cent. */
 async function expectBalancesOfModel(ledger: { balances(currency: string): Promise<{ summary: Array<{ pendingMinor: number; availableMinor: number; reserveMinor: number; onHoldMinor: number; debtMinor: number }>; accounts: Array<{ account: string; postedMinor: number }> }> }, model: Model): Promise<void> {
   const b = await ledger.balances('USD')
@@ -308,7 +319,7 @@ describe('CreatorLedger against a reference model', () => {
               break
             case 'dup': {
               const original = sent[s.pick % Math.max(1, sent.length)]
-              if (original) ops = [s.alter && 'amountMinor' in original && original.amountMinor ? { ...original, amountMinor: original.amountMinor + 1 } : original]
+              if (original) ops = [redelivery(original, s.alter)]
               break
             }
             case 'concurrent': {
@@ -317,8 +328,7 @@ describe('CreatorLedger against a reference model', () => {
               const target = payment(s.pick)
               const paymentId = next('pay')
               paymentIds.push(paymentId)
-              const saleOp: LedgerOp = { kind: 'sale', opId: next('sale'), paymentId, currency: 'USD', grossMinor: 10_000, processorFeeMinor: 500, split: { platformFeeBps: 2000, reserveBps: 500, pendingDays: 5, reserveDays: 30 } }
-              ops = [...Array.from({ length: s.copies }, () => saleOp), ...Array.from({ length: s.refunds }, (): LedgerOp => ({ kind: 'refund', opId: next('refund'), paymentId: target, amountMinor: 3_000 }))]
+              ops = burst(next, paymentId, target, s)
               break
             }
           }
@@ -430,7 +440,7 @@ describe('CreatorLedger against a reference model', () => {
               // an operation already applied, or one still waiting in this very batch
               const pool = [...sent, ...queued]
               const original = pool[s.pick % Math.max(1, pool.length)]
-              if (original) queued.push(s.alter && 'amountMinor' in original && original.amountMinor ? { ...original, amountMinor: original.amountMinor + 1 } : original)
+              if (original) queued.push(redelivery(original, s.alter))
               break
             }
             case 'concurrent': {
@@ -438,8 +448,7 @@ describe('CreatorLedger against a reference model', () => {
               const target = payment(s.pick)
               const paymentId = next('pay')
               paymentIds.push(paymentId)
-              const saleOp: LedgerOp = { kind: 'sale', opId: next('sale'), paymentId, currency: 'USD', grossMinor: 10_000, processorFeeMinor: 500, split: { platformFeeBps: 2000, reserveBps: 500, pendingDays: 5, reserveDays: 30 } }
-              queued.push(...Array.from({ length: s.copies }, () => saleOp), ...Array.from({ length: s.refunds }, (): LedgerOp => ({ kind: 'refund', opId: next('refund'), paymentId: target, amountMinor: 3_000 })))
+              queued.push(...burst(next, paymentId, target, s))
               break
             }
           }
