@@ -85,6 +85,7 @@ import {
   type OpKind,
   type OpResult,
   type OpSuccess,
+  type PayoutReturnedOp,
   type PostHoldOp,
   type RefundOp,
   type SaleOp,
@@ -164,6 +165,9 @@ const MIGRATIONS = [
    ) WITHOUT ROWID`,
   // the bench's baseline: a bare insert of the same row count (never read by the ledger)
   `CREATE TABLE bench_rows (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, amount INTEGER NOT NULL, at_ms INTEGER NOT NULL)`,
+  // what a posted hold actually sent (a partial post sends less than was held) and whether it came back
+  `ALTER TABLE holds ADD COLUMN posted_amount INTEGER`,
+  `ALTER TABLE holds ADD COLUMN returned_amount INTEGER`,
 ]
 
 interface Account {
@@ -329,6 +333,9 @@ export class CreatorLedger extends DurableObject<Env> {
   }
   voidHold(op: OpInput<VoidHoldOp>, nowMs?: number): Promise<OpResult> {
     return this.#single({ ...op, kind: 'voidHold' }, nowMs)
+  }
+  payoutReturned(op: OpInput<PayoutReturnedOp>, nowMs?: number): Promise<OpResult> {
+    return this.#single({ ...op, kind: 'payoutReturned' }, nowMs)
   }
   adjust(op: OpInput<AdjustOp>, nowMs?: number): Promise<OpResult> {
     return this.#single({ ...op, kind: 'adjust' }, nowMs)
@@ -770,7 +777,7 @@ export class CreatorLedger extends DurableObject<Env> {
         if (!hold) throw new Refusal('hold_not_found', `no hold ${op.holdId}`)
         if (hold.state === 'posted') throw new Refusal('pending_transfer_already_posted', `hold ${op.holdId} was posted`)
         if (hold.state === 'voided') throw new Refusal('pending_transfer_already_voided', `hold ${op.holdId} was voided`)
-        const setState = (state: string) => () => sql.exec('UPDATE holds SET state = ? WHERE hold_id = ?', state, op.holdId)
+        const setState = (state: string, posted: number | null = null) => () => sql.exec('UPDATE holds SET state = ?, posted_amount = ? WHERE hold_id = ?', state, posted, op.holdId)
         if (op.kind === 'voidHold') {
           if (op.amountMinor !== undefined && op.amountMinor !== 0 && op.amountMinor !== hold.amount) throw new Refusal('pending_transfer_has_different_amount', `hold ${op.holdId} is ${hold.amount}`)
           return {
@@ -789,7 +796,21 @@ export class CreatorLedger extends DurableObject<Env> {
             { debit: 'payout_hold', credit: 'payouts_in_transit', amount, code: 'payout.sent', flags: 0 },
           ],
           paymentId: null,
-          after: setState('posted'),
+          after: setState('posted', amount),
+        }
+      }
+      case 'payoutReturned': {
+        const hold = sql.exec<{ currency: string; state: string; posted_amount: number | null; returned_amount: number | null }>('SELECT currency, state, posted_amount, returned_amount FROM holds WHERE hold_id = ?', op.holdId).toArray()[0]
+        if (!hold) throw new Refusal('hold_not_found', `no hold ${op.holdId}`)
+        if (hold.state !== 'posted' || hold.posted_amount === null) throw new Refusal('hold_not_posted', `hold ${op.holdId} was not paid out (${hold.state})`)
+        if (hold.returned_amount !== null) throw new Refusal('payout_already_returned', `hold ${op.holdId} already came back (${hold.returned_amount})`)
+        const amount = op.amountMinor ?? hold.posted_amount
+        if (amount > hold.posted_amount) throw new Refusal('exceeds_posted_amount', `hold ${op.holdId} sent ${hold.posted_amount} < ${amount}`)
+        return {
+          currency: hold.currency,
+          legs: [{ debit: 'payouts_in_transit', credit: 'creator_available', amount, code: 'payout.returned', flags: 0, note: JSON.stringify({ reason: op.reason }) }],
+          paymentId: null,
+          after: () => sql.exec('UPDATE holds SET returned_amount = ? WHERE hold_id = ?', amount, op.holdId),
         }
       }
       case 'adjust': {

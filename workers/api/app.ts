@@ -11,6 +11,7 @@ import { routingApi } from '../routing/api'
 import { ssoApi } from '../sso/accounts/api'
 import { midsApi } from '../payments/health/api'
 import { paymentsApi } from '../payments/api'
+import { payoutsApi } from '../payouts/api'
 import { vaultApi } from '../vault/api'
 import { ledgerApi } from '../ledger/api'
 import { devApi } from '../sso/dev-api'
@@ -51,6 +52,7 @@ apiApp.route('/api/payments/mids', midsApi)
 apiApp.route('/api/payments', paymentsApi)
 apiApp.route('/api/ledger', ledgerApi)
 apiApp.route('/api/vault', vaultApi)
+apiApp.route('/api/payouts', payoutsApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -10,16 +10,19 @@ import { flushAnalytics } from '../routing/analytics'
 import { runHealthChecks } from '../routing/health'
 import { rotateSigningKeys } from '../sso/keys'
 import { sweepSubscriptions } from '../payments/subscriptions/sweep'
+import { pollPayoutsJob } from '../payouts/execution/poll'
+import { payoutRunJob } from '../payouts/runs/cron'
 import { rewrapJob } from '../vault/keys/rewrap'
 import { runKycExpiry } from '../vault/kyc/expiry'
 
 export const CRON_EVERY_MINUTE = '* * * * *'
 export const CRON_HOURLY = '17 * * * *'
+export const CRON_DAILY_PAYOUTS = '0 9 * * *'
 
 type Job = (env: Env, scheduledTimeMs: number) => Promise<unknown>
 
 const jobs: Record<string, Job[]> = {
-  [CRON_EVERY_MINUTE]: [(env, now) => runHealthChecks(env, now), (env) => flushAnalytics(env)],
+  [CRON_EVERY_MINUTE]: [(env, now) => runHealthChecks(env, now), (env) => flushAnalytics(env), (env, now) => pollPayoutsJob(env, now)],
   [CRON_HOURLY]: [
     async (env, now) => {
       const report = await rotateSigningKeys(env.DB, getConfig(env), now)
@@ -33,6 +36,7 @@ const jobs: Record<string, Job[]> = {
     (env) => rewrapJob(env),
     (env, now) => runKycExpiry(env, now),
   ],
+  [CRON_DAILY_PAYOUTS]: [(env, now) => payoutRunJob(env, now)],
 }
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {

@@ -81,6 +81,12 @@ export const HoldOp = z.object({ kind: z.literal('holdForPayout'), opId: OpId, p
 export const PostHoldOp = z.object({ kind: z.literal('postHold'), opId: OpId, holdId: Ref, amountMinor: Amount.optional() })
 /** amountMinor omitted or 0, or exactly the held amount (TigerBeetle void rule) */
 export const VoidHoldOp = z.object({ kind: z.literal('voidHold'), opId: OpId, holdId: Ref, amountMinor: z.number().int().min(0).max(MAX_AMOUNT).optional() })
+/**
+ * A posted payout came back (ACH return, SEPA reject, processor reversal): the returned amount goes
+ * from payouts_in_transit back to the creator's available balance, at most the posted amount and
+ * at most once per hold (the op id makes a second delivery a replay).
+ */
+export const PayoutReturnedOp = z.object({ kind: z.literal('payoutReturned'), opId: OpId, holdId: Ref, amountMinor: Amount.optional(), reason: z.string().min(1).max(500) })
 export const AdjustOp = z.object({
   kind: z.literal('adjust'),
   opId: OpId,
@@ -92,7 +98,7 @@ export const AdjustOp = z.object({
   /** who decided: a user id, or `system:<job>` */
   actor: z.string().min(1).max(200),
 })
-export const LedgerOp = z.discriminatedUnion('kind', [SaleOp, RefundOp, ChargebackOp, DisputeWonOp, HoldOp, PostHoldOp, VoidHoldOp, AdjustOp])
+export const LedgerOp = z.discriminatedUnion('kind', [SaleOp, RefundOp, ChargebackOp, DisputeWonOp, HoldOp, PostHoldOp, VoidHoldOp, PayoutReturnedOp, AdjustOp])
 
 export type SaleOp = z.infer<typeof SaleOp>
 export type RefundOp = z.infer<typeof RefundOp>
@@ -101,6 +107,7 @@ export type DisputeWonOp = z.infer<typeof DisputeWonOp>
 export type HoldOp = z.infer<typeof HoldOp>
 export type PostHoldOp = z.infer<typeof PostHoldOp>
 export type VoidHoldOp = z.infer<typeof VoidHoldOp>
+export type PayoutReturnedOp = z.infer<typeof PayoutReturnedOp>
 export type AdjustOp = z.infer<typeof AdjustOp>
 export type LedgerOp = z.infer<typeof LedgerOp>
 export type OpKind = LedgerOp['kind']
@@ -124,6 +131,9 @@ export type LedgerFailureCode =
   | 'pending_transfer_has_different_amount'
   | 'pending_transfer_already_posted'
   | 'pending_transfer_already_voided'
+  | 'hold_not_posted'
+  | 'payout_already_returned'
+  | 'exceeds_posted_amount'
 
 export interface OpSuccess {
   ok: true

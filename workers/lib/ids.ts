@@ -31,6 +31,14 @@ export const ID_PREFIXES = {
   kycVerification: 'kyc',
   ageVerification: 'avf',
   performer: 'prf',
+  payoutMethod: 'pm',
+  payout: 'po',
+  payoutBatch: 'pob',
+  payoutRun: 'prn',
+  payoutComplianceHold: 'poh',
+  payoutRefusal: 'pox',
+  payoutFile: 'pof',
+  payoutReturn: 'por',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

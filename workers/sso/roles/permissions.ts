@@ -40,8 +40,18 @@ export const PERMISSIONS = [
   'payments:checkout',
   /** every payment with its gateway events (transactions view) */
   'payments:read',
+  /** every payout, batch, run and refusal */
   'payouts:read',
+  /** approve a batch (a second, distinct approver above the configured amount) */
   'payouts:approve',
+  /** run the rules, build and cancel batches, submit, record returns, edit fee schedules */
+  'payouts:manage',
+  /** download bank files (NACHA, pain.001, wire and check registers); every download is audited */
+  'payouts:files:download',
+  /** place and release a compliance hold on a creator's payouts */
+  'payouts:holds:manage',
+  /** one's own payout methods, rule, instant payouts, earnings and remittances (creators) */
+  'payouts:self',
   'payments:refund',
   /** any creator's ledger: balances, history, statements (a creator reads their own without it) */
   'ledger:read',
@@ -126,13 +136,16 @@ const ADMIN: readonly Permission[] = [
 /** role -> permissions. Every role is listed, `fan` included, so a missing role is a type error. */
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
   fan: ['payments:checkout', 'age:verify:self'],
-  creator: ['creator:content:write', 'ledger:read_own', 'vault:kyc:self'],
+  creator: ['creator:content:write', 'ledger:read_own', 'vault:kyc:self', 'payouts:self'],
   moderator: ['media:moderate', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle', 'payments:subscriptions:read', 'payments:subscriptions:manage'],
   finance: [
     'payments:read',
     'payouts:read',
     'payouts:approve',
+    'payouts:manage',
+    'payouts:files:download',
+    'payouts:holds:manage',
     'payments:refund',
     'ledger:read',
     'ledger:read_own',
@@ -149,7 +162,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'payments:analytics:read',
     'payments:bank:reconcile',
   ],
-  compliance_officer: ['audit:read', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
+  compliance_officer: ['audit:read', 'payouts:read', 'payouts:holds:manage', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
   custodian: ['vault:read', 'records:2257:read', 'records:2257:write', 'records:2257:export'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
   operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read', 'payments:analytics:read'],
