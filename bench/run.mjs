@@ -19,6 +19,7 @@ import { loadRun, mean, percentile, sequentialPass, table } from './measure.mjs'
 import { interleaved, mintTokens, ssoRoundTrips } from './sso.mjs'
 import { ledgerBenchmarks } from './ledger.mjs'
 import { vaultBenchmarks } from './vault.mjs'
+import { payoutBenchmarks } from './payouts.mjs'
 
 /** acceptance target: full edge path p50 at most this multiple of the bare p50 */
 const TARGET_RATIO = 1.25
@@ -157,6 +158,7 @@ async function main() {
     say(`\n${verdict}: full edge path p50 = ${fmt(decisive, 3)}x bare p50 (target <= ${TARGET_RATIO}x, ${wholeMs ? 'sequential µs pass' : 'worse of load and sequential'}; LOG_LEVEL=${logLevel})`)
     await ledgerBenchmarks(serverPort, { say })
     await vaultBenchmarks(serverPort, { say })
+    await payoutBenchmarks({ say })
   } finally {
     await stop()
     rmSync(persistTo, { recursive: true, force: true })

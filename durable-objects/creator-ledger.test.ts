@@ -223,6 +223,30 @@ describe('payout holds (two-phase)', () => {
     expect(await ledger.holdForPayout({ opId: 'h3', payoutId: 'po_1', currency: 'USD', amountMinor: 1 }, T0)).toMatchObject({ ok: false, code: 'hold_exists' })
     expect(await ledger.postHold({ opId: 'p9', holdId: 'ltx_nothing' }, T0)).toMatchObject({ ok: false, code: 'hold_not_found' })
   })
+
+  it('a returned payout credits what was sent back to available, once, and only after it was posted', async () => {
+    const { ledger } = await funded()
+    const hold = await ledger.holdForPayout({ opId: 'h1', payoutId: 'po_1', currency: 'USD', amountMinor: 6000 }, T0)
+    ok(hold)
+    const ret = { opId: 'r1', holdId: hold.holdId!, reason: 'ach_return R01' }
+    expect(await ledger.payoutReturned(ret, T0)).toMatchObject({ ok: false, code: 'hold_not_posted' })
+    ok(await ledger.postHold({ opId: 'p1', holdId: hold.holdId!, amountMinor: 5000 }, T0))
+    expect(await summary(ledger)).toMatchObject({ availableMinor: 5000, onHoldMinor: 0 })
+    expect(await ledger.payoutReturned({ ...ret, amountMinor: 5001 }, T0)).toMatchObject({ ok: false, code: 'exceeds_posted_amount' })
+    const first = await ledger.payoutReturned(ret, T0)
+    ok(first)
+    expect(await summary(ledger)).toMatchObject({ availableMinor: 10_000, onHoldMinor: 0 })
+    expect(await account(ledger, 'payouts_in_transit')).toBe(0)
+    // the same delivery again is a replay; another op id for the same hold is refused
+    expect(await ledger.payoutReturned(ret, T0)).toMatchObject({ ok: true, replayed: true, seq: first.seq })
+    expect(await ledger.payoutReturned({ ...ret, opId: 'r2' }, T0)).toMatchObject({ ok: false, code: 'payout_already_returned' })
+    expect(await summary(ledger)).toMatchObject({ availableMinor: 10_000 })
+    const voided = await ledger.holdForPayout({ opId: 'h2', payoutId: 'po_2', currency: 'USD', amountMinor: 100 }, T0)
+    ok(voided)
+    ok(await ledger.voidHold({ opId: 'v2', holdId: voided.holdId! }, T0))
+    expect(await ledger.payoutReturned({ opId: 'r3', holdId: voided.holdId!, reason: 'x' }, T0)).toMatchObject({ ok: false, code: 'hold_not_posted' })
+    expect((await ledger.verify()).problems).toEqual([])
+  })
 })
 
 describe('adjust', () => {

@@ -21,7 +21,8 @@
  * available, and book the rest as `debt` (the only way below zero, L6); a won dispute reinstates the
  * reversal, netting debt first (L9; the chargeback fee stays). Payouts are two-phase holds:
  * creator_available -> payout_hold pending, posted (fully or partly, then payout_hold ->
- * payouts_in_transit) or voided, each at most once (L5).
+ * payouts_in_transit) or voided, each at most once (L5); a posted payout that comes back (an ACH
+ * return, a SEPA reject) moves what was sent from payouts_in_transit back to available, once per hold.
  *
  * Idempotency (L3): each operation carries its id; the first success is stored with the request.
  * Same id + same request -> the stored result (`replayed: true`); same id + other request ->

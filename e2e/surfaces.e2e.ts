@@ -77,7 +77,7 @@ describe('surfaces in Chromium', () => {
 
     await page.getByLabel('Access token').fill(await mintToken(['fan']))
     await page.getByRole('button', { name: 'Sign in' }).click()
-    expect(await page.getByRole('alert').textContent()).toContain('FanzDash needs super_admin, admin or operator')
+    expect(await page.getByRole('alert').textContent()).toContain('FanzDash needs super_admin, admin, operator, or a payouts role')
 
     await page.getByLabel('Access token').fill(await mintToken(['admin']))
     await page.getByRole('button', { name: 'Sign in' }).click()

@@ -14,6 +14,8 @@
  * | EXPORTS | `payments/bank-statements/{yyyy}/{mm}/{dd}/{statementId}.{xml,csv}` | imported bank statements as received |
  * | EXPORTS | `payments/disputes/{disputeId}/evidence/{submissionId}.json` | representment bundles, one per submission |
  * | EXPORTS | `config/age-verification/v{version:06}.json` | age-verification settings versions (append-only) |
+ * | EXPORTS | `payouts/files/{yyyy}/{mm}/{dd}/{fileId}.{ach,xml,csv}` | payout bank files (NACHA, pain.001, wire/check registers), sha256 in `payout_files` |
+ * | EXPORTS | `payouts/returns/{ach,sepa}/{yyyy}/{mm}/{dd}/{sha256}.{ach,xml}` | ACH return files and pain.002 reports as imported (content-addressed) |
  * | EXPORTS | `sandbox-gateway/…`, `sandbox-crypto/…`, `sandbox-kyc/sessions/…` | the sandbox providers' own records (outside production) |
  * @module
  */
@@ -54,4 +56,12 @@ export const paymentKeys = {
   postbackEvidence: (gateway: string, atMs: number, sha256Hex: string) => `payments/postbacks/${part('gateway', gateway)}/${utcDay(atMs)}/${part('sha256', sha256Hex)}.json`,
   bankStatement: (atMs: number, statementId: string, format: 'csv' | 'camt053') => `payments/bank-statements/${utcDay(atMs)}/${part('statementId', statementId)}.${format === 'csv' ? 'csv' : 'xml'}`,
   disputeEvidence: (disputeId: string, submissionId: string) => `payments/disputes/${part('disputeId', disputeId)}/evidence/${part('submissionId', submissionId)}.json`,
+}
+
+/** Payout bank files and the bank's answers to them (workers/payouts/files, workers/payouts/returns). */
+export const payoutFileKeys = {
+  /** one object per `payout_files` row; the day is the file's creation day (UTC) */
+  file: (atMs: number, fileId: string, extension: 'ach' | 'xml' | 'csv') => `payouts/files/${utcDay(atMs)}/${part('fileId', fileId)}.${extension}`,
+  /** content-addressed: the same return file imported twice is one object */
+  returnFile: (source: 'ach' | 'sepa', atMs: number, sha256Hex: string) => `payouts/returns/${source}/${utcDay(atMs)}/${part('sha256', sha256Hex)}.${source === 'ach' ? 'ach' : 'xml'}`,
 }

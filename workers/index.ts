@@ -6,6 +6,8 @@ import { Hono } from 'hono'
 import { app } from './app'
 import { runScheduled } from './jobs'
 import { handleQueueBatch } from './queues'
+// registers the `payout.execute` queue handler and its dead-letter hook
+import './payouts/execution/consumer'
 
 export { AuditLog } from '../durable-objects/audit-log'
 export { UserSessions } from '../durable-objects/user-sessions'
@@ -25,6 +27,7 @@ export default {
   fetch(request, env, ctx) {
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/bare')) return bare.fetch(request, env, ctx)
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/ledger')) return import('./ledger/bench-route').then((m) => m.benchLedger.fetch(request, env, ctx))
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/payouts')) return import('./payouts/bench-route').then((m) => m.benchPayouts.fetch(request, env, ctx))
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/vault')) return import('./vault/bench-route').then((m) => m.benchVault.fetch(request, env, ctx))
     return app.fetch(request, env, ctx)
   },

@@ -27,6 +27,9 @@ export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number }
   { path: '/api/payments/bank-statements', maxBytes: 8 * 1024 * 1024 },
   // ID documents, releases, depiction copies: phone photos and scans
   { path: '/api/vault/documents', maxBytes: 26 * 1024 * 1024 },
+  // a bank's return file (NACHA) or status report (pain.002) for a large payout day
+  { path: '/api/payouts/returns/ach', maxBytes: 8 * 1024 * 1024 },
+  { path: '/api/payouts/returns/sepa', maxBytes: 8 * 1024 * 1024 },
 ]
 
 /** The body ceiling of a path (exact match: the JSON routes under a file route keep the JSON limit). */

@@ -11,6 +11,7 @@ import { serveStatic } from '../site/static'
 import { loadOverview } from './data'
 import { DASH_ROLES, forbiddenPage, overviewPage, signInPage } from './pages'
 import { endSession, startSession } from './session'
+import { batchAction, batchDetailPage, payoutOperators, payoutsOverview, resolveCase } from './payouts'
 import { clientRoutes } from '../sso/client/routes'
 
 export const dashApp = createSurfaceApp()
@@ -33,6 +34,11 @@ dashApp.get('/static/*', serveStatic)
 dashApp.route('/', clientRoutes)
 
 dashApp.get('/', operatorsOnly, async (c) => c.html(overviewPage(c, c.var.auth!, await loadOverview(c.env))))
+
+dashApp.get('/payouts', payoutOperators, payoutsOverview)
+dashApp.get('/payouts/batches/:batchId', payoutOperators, batchDetailPage)
+dashApp.post('/payouts/batches/:batchId/:action', payoutOperators, batchAction)
+dashApp.post('/payouts/cases/:payoutId/resolve', payoutOperators, resolveCase)
 
 dashApp.post('/session', startSession)
 dashApp.post('/session/end', endSession)

@@ -139,7 +139,7 @@ describe('FanzDash', () => {
       expect(await bad.text()).toContain('role="alert"')
       const notOperator = await call(DASH, '/session', { headers: ORIGIN, body: form(fan) })
       expect(notOperator.status).toBe(403)
-      expect(await notOperator.text()).toContain('FanzDash needs super_admin, admin or operator')
+      expect(await notOperator.text()).toContain('FanzDash needs super_admin, admin, operator, or a payouts role')
       expect(notOperator.headers.get('set-cookie')).toBeNull()
       expect((await call(DASH, '/session', { headers: ORIGIN, body: 'token=' })).status).toBe(400)
     })

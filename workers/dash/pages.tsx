@@ -12,9 +12,12 @@ import type { AuditStatus, Overview, PoolRow } from './data'
 /** Roles admitted to FanzDash. */
 export const DASH_ROLES: Role[] = ['super_admin', 'admin', 'operator']
 
-const NAV = [{ href: '/', label: 'Overview' }]
+const NAV = [
+  { href: '/', label: 'Overview' },
+  { href: '/payouts', label: 'Payouts' },
+]
 
-function dashPage(c: Context<AppEnv>, title: string, body: Child) {
+export function dashPage(c: Context<AppEnv>, title: string, body: Child) {
   return platformPage(c, 'FanzDash', title, body, NAV)
 }
 

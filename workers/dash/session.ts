@@ -12,6 +12,7 @@ import { toAuthContext, verifyAccessToken } from '../edge/auth'
 import { readForm } from '../edge/body'
 import { isSameOrigin } from '../edge/same-origin'
 import type { AppEnv } from '../edge/context'
+import { holds } from '../sso/roles/middleware'
 import { DASH_ROLES, signInPage } from './pages'
 
 const NO_STORE = { 'cache-control': 'no-store' }
@@ -27,14 +28,17 @@ export async function startSession(c: Context<AppEnv>): Promise<Response> {
   if (!result.ok) return c.html(signInPage(c, { error: `That token was not accepted: ${result.reason}.` }), 401, NO_STORE)
   const nowS = Math.floor(Date.now() / 1000)
   const auth = toAuthContext(result.claims, 'cookie', nowS)
-  if (!auth.roles.some((role) => DASH_ROLES.includes(role))) {
+  // finance and compliance staff use FanzDash for payouts only (they hold payouts:read, not the overview's roles)
+  const operator = auth.roles.some((role) => DASH_ROLES.includes(role))
+  const payoutsOnly = !operator && holds(auth, 'payouts:read')
+  if (!operator && !payoutsOnly) {
     const roles = auth.roles.length ? auth.roles.join(', ') : 'no roles'
-    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs super_admin, admin or operator.` }), 403, NO_STORE)
+    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs super_admin, admin, operator, or a payouts role (finance, compliance_officer).` }), 403, NO_STORE)
   }
   await audit({ env: c.env, actor: auth.subject, actorRoles: auth.roles, requestId: c.var.requestId }, 'dash.session.start', `user:${auth.subject}`, {})
   const expS = typeof result.claims.exp === 'number' ? result.claims.exp : nowS
   setCookie(c, config.sessionCookie, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: !config.isDev, maxAge: Math.max(0, expS - nowS) })
-  return c.redirect('/', 303)
+  return c.redirect(payoutsOnly ? '/payouts' : '/', 303)
 }
 
 export async function endSession(c: Context<AppEnv>): Promise<Response> {

@@ -17,6 +17,34 @@ export type QueueMessage = z.infer<typeof QueueMessage>
 
 export type MessageHandler = (payload: unknown, env: Env, message: Message<unknown>) => Promise<void>
 
+/** The longest delay a queue message may be retried with (Cloudflare Queues: 12 hours). */
+export const MAX_RETRY_DELAY_S = 43_200
+
+/**
+ * Thrown by a handler that knows when it should run again (a processor's Retry-After, its own
+ * backoff schedule): the message is retried after `delaySeconds` instead of the default backoff.
+ * Still counts as a failed attempt, so max_retries and the dead-letter queue apply as usual.
+ */
+export class RetryLater extends Error {
+  readonly delaySeconds: number
+  constructor(delaySeconds: number, message = `retry in ${delaySeconds} s`) {
+    super(message)
+    this.name = 'RetryLater'
+    this.delaySeconds = Math.min(MAX_RETRY_DELAY_S, Math.max(0, Math.ceil(Number.isFinite(delaySeconds) ? delaySeconds : 0)))
+  }
+}
+
+/**
+ * "Full jitter" exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"): a
+ * uniform draw in [0, min(cap, base * 2^(attempt-1))]. Spreading retries over the whole window keeps
+ * a burst of failures (a processor's outage) from coming back as a synchronized burst.
+ */
+export function fullJitterDelaySeconds(attempt: number, options: { baseS: number; capS: number; random?: () => number }): number {
+  const n = Math.max(1, Math.floor(attempt))
+  const ceiling = Math.min(options.capS, options.baseS * 2 ** Math.min(n - 1, 30))
+  return Math.floor((options.random ?? Math.random)() * ceiling)
+}
+
 const handlers = new Map<string, MessageHandler>()
 
 /** Subsystems register their message types at module load (e.g. `media.ingest`, `payout.execute`). */
@@ -48,8 +76,10 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): 
       message.ack()
     } catch (err) {
       log('warn', 'info', 'queue_message_failed', { queue: batch.queue, id: message.id, attempts: message.attempts, error: String(err) })
-      // exponential backoff, capped at 15 minutes; after max_retries the queue moves it to the DLQ
-      message.retry({ delaySeconds: Math.min(900, 2 ** message.attempts * 5) })
+      // the handler's own delay when it names one, else full-jitter backoff capped at 15 minutes;
+      // after max_retries the queue moves it to the DLQ
+      const delaySeconds = err instanceof RetryLater ? err.delaySeconds : fullJitterDelaySeconds(message.attempts, { baseS: 10, capS: 900 })
+      message.retry({ delaySeconds })
     }
   }
 }

@@ -18,6 +18,7 @@ import { ageGatePage, blockedPage, creatorPage, errorPage, homePage, notFoundPag
 import { serveStatic } from './static'
 import { clientRoutes } from '../sso/client/routes'
 import { earningsPage, subscribe } from './creator-money'
+import { payoutsPage, remittancePage } from './creator-payouts'
 import { cancelSubscriptionFromSite, fanSubscriptionsPage } from './fan-subscriptions'
 
 export const siteApp = createSurfaceApp()
@@ -86,6 +87,8 @@ siteApp.post('/c/:handle/subscribe', gated, async (c) => {
 })
 
 siteApp.get('/me/earnings', gated, earningsPage)
+siteApp.get('/me/payouts', gated, payoutsPage)
+siteApp.get('/me/payouts/:payoutId/remittance', gated, remittancePage)
 siteApp.get('/me/subscriptions', gated, fanSubscriptionsPage)
 siteApp.post('/me/subscriptions/:id/cancel', gated, cancelSubscriptionFromSite)
 

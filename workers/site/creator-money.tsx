@@ -113,6 +113,9 @@ export async function earningsPage(c: Context<AppEnv>): Promise<Response> {
       'Earnings',
       <section aria-labelledby="title">
         <h1 id="title">Earnings</h1>
+        <p>
+          <a href="/me/payouts">Payouts</a>: your payout schedule, methods, history and remittance advice.
+        </p>
         {books.length === 0 ? <p>You have no creator profile on {brand.name}.</p> : null}
         {books.map(({ profile, balances }) => (
           <section aria-labelledby={`creator-${profile.id}`}>

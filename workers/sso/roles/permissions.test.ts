@@ -40,7 +40,6 @@ describe('the permission table', () => {
       'payouts:files:download',
       'payouts:holds:manage',
       'payouts:manage',
-      'payouts:self',
       'records:2257:read',
       'records:2257:write',
       'records:2257:export',

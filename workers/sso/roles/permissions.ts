@@ -50,7 +50,11 @@ export const PERMISSIONS = [
   'payouts:files:download',
   /** place and release a compliance hold on a creator's payouts */
   'payouts:holds:manage',
-  /** one's own payout methods, rule, instant payouts, earnings and remittances (creators) */
+  /**
+   * one's own payout methods, rule, instant payouts, earnings and remittances (creators); operators
+   * holding it with `payouts:read` read any creator's through the same routes, but only the owner
+   * ever changes them (workers/payouts/access.ts), like `ledger:read_own`
+   */
   'payouts:self',
   'payments:refund',
   /** any creator's ledger: balances, history, statements (a creator reads their own without it) */
@@ -122,6 +126,7 @@ const ADMIN: readonly Permission[] = [
   'media:moderate',
   'reports:handle',
   'payouts:read',
+  'payouts:self',
   'payments:read',
   'ledger:read',
   'ledger:read_own',
@@ -146,6 +151,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'payouts:manage',
     'payouts:files:download',
     'payouts:holds:manage',
+    'payouts:self',
     'payments:refund',
     'ledger:read',
     'ledger:read_own',
@@ -162,7 +168,7 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'payments:analytics:read',
     'payments:bank:reconcile',
   ],
-  compliance_officer: ['audit:read', 'payouts:read', 'payouts:holds:manage', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
+  compliance_officer: ['audit:read', 'payouts:read', 'payouts:self', 'payouts:holds:manage', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
   custodian: ['vault:read', 'records:2257:read', 'records:2257:write', 'records:2257:export'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
   operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read', 'payments:analytics:read'],

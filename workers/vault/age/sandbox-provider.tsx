@@ -13,6 +13,7 @@
  * for the decision in this request and dropped; only {method, outcome, threshold} leaves it.
  * @module
  */
+import { readForm } from '../../edge/body'
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../../edge/context'
 import { isSameOrigin } from '../../edge/same-origin'
@@ -161,7 +162,7 @@ async function postResult(c: Context<AppEnv>, result: SandboxAgeResult): Promise
 sandboxAge.post('/sandbox-age/complete', async (c) => {
   if (!isSameOrigin(c)) return c.text('cross-site request refused', 403)
   const form = new URLSearchParams()
-  for (const [key, value] of Object.entries(await c.req.parseBody())) if (typeof value === 'string') form.set(key, value)
+  for (const [key, value] of Object.entries(await readForm(c))) if (typeof value === 'string') form.set(key, value)
   const params = await verifySandboxStart(c.var.config, form.get('q') ?? '')
   const method = params?.get('method') ?? ''
   if (!params || !isSupportedMethod(method)) return page(c, 'Invalid session', <p>This age-verification session is not signed by FANZ.</p>, 400)

@@ -77,6 +77,23 @@ export const ADDENDA_05 = fields({
   entryDetailSequenceNumber: [88, 94],
 })
 
+/**
+ * Return addenda (an entry sent back by the RDFI), after moov-io/ach addenda99.go and the Nacha
+ * return-entry format: return reason code (R01 ..), the trace number of the entry we sent, date of
+ * death (R14/R15 only, else blank), the original RDFI (8 digits), free addenda information, and the
+ * trace number of the return entry itself.
+ */
+export const ADDENDA_99 = fields({
+  recordType: [1, 1],
+  addendaTypeCode: [2, 3],
+  returnReasonCode: [4, 6],
+  originalEntryTraceNumber: [7, 21],
+  dateOfDeath: [22, 27],
+  originalReceivingDfi: [28, 35],
+  addendaInformation: [36, 79],
+  traceNumber: [80, 94],
+})
+
 export const BATCH_CONTROL = fields({
   recordType: [1, 1],
   serviceClassCode: [2, 4],

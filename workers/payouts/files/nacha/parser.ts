@@ -10,6 +10,7 @@
 import { isValidRoutingNumber } from '../../../payments/bank/iban'
 import {
   ADDENDA_05,
+  ADDENDA_99,
   BATCH_CONTROL,
   BATCH_HEADER,
   BLOCKING_FACTOR,
@@ -52,6 +53,23 @@ export interface NachaAddenda {
   paymentRelatedInformation: string
   addendaSequenceNumber: number
   entryDetailSequenceNumber: string
+  /** addenda type 99 only: the return this entry carries */
+  return?: NachaReturnAddenda
+}
+
+/** What an addenda 99 says about a returned entry (layout.ts ADDENDA_99). */
+export interface NachaReturnAddenda {
+  /** `R01` .. `R85` */
+  returnReasonCode: string
+  /** trace number of the entry we originated: how a return finds its payout */
+  originalEntryTraceNumber: string
+  /** ISO date, R14/R15 only; null when blank */
+  dateOfDeath: string | null
+  /** RDFI identification (8 digits) of the original entry */
+  originalReceivingDfi: string
+  addendaInformation: string
+  /** trace number of the return entry (= its entry detail's) */
+  traceNumber: string
 }
 
 export interface NachaEntry {
@@ -451,8 +469,12 @@ export function parseNachaFile(text: string): NachaParseResult {
       fail(n, ADDENDA_05.addendaTypeCode, `addenda type "${type}" is not allowed here (05, 98 or 99)`)
       return
     }
+    if (type === '99') {
+      readReturnAddenda(n, line, entry)
+      return
+    }
     if (type !== '05') {
-      // Return (99) and change (98) addenda have their own layout; they are counted but not read.
+      // Notification-of-change (98) addenda have their own layout; they are counted but not read.
       entry.addenda.push({ line: n, addendaTypeCode: type, paymentRelatedInformation: '', addendaSequenceNumber: 1, entryDetailSequenceNumber: entry.traceNumber.slice(8) })
       return
     }
@@ -470,6 +492,43 @@ export function parseNachaFile(text: string): NachaParseResult {
       paymentRelatedInformation: alpha(line, ADDENDA_05.paymentRelatedInformation),
       addendaSequenceNumber: Number(sequence ?? 0),
       entryDetailSequenceNumber: entrySequence ?? '',
+    })
+  }
+
+  function readReturnAddenda(n: number, line: string, entry: NachaEntry): void {
+    const before = errors.length
+    const code = slice(line, ADDENDA_99.returnReasonCode)
+    if (!/^R[0-9A-Z]{2}$/.test(code)) fail(n, ADDENDA_99.returnReasonCode, `"${code}" is not a return reason code (R01 ..)`)
+    const original = digits(n, line, ADDENDA_99.originalEntryTraceNumber)
+    const death = slice(line, ADDENDA_99.dateOfDeath)
+    let dateOfDeath: string | null = null
+    if (death.trim() !== '') {
+      dateOfDeath = isoFromYymmdd(death) ?? null
+      if (dateOfDeath === null) fail(n, ADDENDA_99.dateOfDeath, `"${death}" must be blank or a YYMMDD date`)
+    }
+    const rdfi = digits(n, line, ADDENDA_99.originalReceivingDfi)
+    const trace = digits(n, line, ADDENDA_99.traceNumber)
+    if (trace !== undefined && trace !== entry.traceNumber) fail(n, ADDENDA_99.traceNumber, `${trace} does not match the entry's trace number ${entry.traceNumber}`)
+    if (entry.addenda.length > 0) fail(n, ADDENDA_99.addendaTypeCode, 'a return entry carries exactly one addenda 99')
+    if (errors.length > before || original === undefined || rdfi === undefined || trace === undefined) {
+      // present but unreadable: counted as the entry's addenda, so the indicator is not blamed too
+      entry.addenda.push({ line: n, addendaTypeCode: '99', paymentRelatedInformation: '', addendaSequenceNumber: 1, entryDetailSequenceNumber: entry.traceNumber.slice(8) })
+      return
+    }
+    entry.addenda.push({
+      line: n,
+      addendaTypeCode: '99',
+      paymentRelatedInformation: '',
+      addendaSequenceNumber: 1,
+      entryDetailSequenceNumber: trace.slice(8),
+      return: {
+        returnReasonCode: code,
+        originalEntryTraceNumber: original,
+        dateOfDeath,
+        originalReceivingDfi: rdfi,
+        addendaInformation: alpha(line, ADDENDA_99.addendaInformation).trim(),
+        traceNumber: trace,
+      },
     })
   }
 
