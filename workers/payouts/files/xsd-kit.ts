@@ -2,7 +2,7 @@
  * xmllint against the EPC XSDs in shared/data, for the `*.node.test.ts` files of payouts (Node only:
  * workerd cannot start processes). A missing xmllint fails, never skips (Debian libxml2-utils).
  * Node's modules are loaded by a non-literal dynamic import because the project's tsconfig is
- * workerd-only (no @types/node), as in files/sepa/pain001.xsd.node.test.ts.
+ * workerd-only (no @types/node).
  * @module
  */
 

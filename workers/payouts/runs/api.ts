@@ -21,7 +21,7 @@ import type { RecentAuthPolicy } from '../../sso/roles/middleware'
 import { payoutCreator } from '../access'
 import { registerRefusals } from '../eligibility/api'
 import { instantPayout } from './instant'
-import { isoDay, runPayouts, runSummary } from './run'
+import { isoDay, runPayouts, runSummary, type RunRow } from './run'
 
 /** instant payouts move money at once: two factors within 15 minutes, as for changing a method */
 export const INSTANT_STEP_UP: RecentAuthPolicy = { maxAgeS: 900, strong: true }
@@ -161,18 +161,6 @@ const instantRoute = createRoute(
   ),
 )
 
-interface RunListRow {
-  id: string
-  run_date: string
-  trigger: string
-  state: string
-  evaluated: number
-  created: number
-  refused: number
-  started_by: string
-  started_at_ms: number
-  finished_at_ms: number | null
-}
 
 export function registerRuns(app: OpenAPIHono<AppEnv>): void {
   registerRefusals(app)
@@ -194,7 +182,7 @@ export function registerRuns(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query')
-    const page = await newestFirstPage<RunListRow>(c.env.DB, { from: 'payout_runs', filters: [['trigger', q.trigger]], cursor: q.cursor, limit: q.limit })
+    const page = await newestFirstPage<RunRow>(c.env.DB, { from: 'payout_runs', filters: [['trigger', q.trigger]], cursor: q.cursor, limit: q.limit })
     return c.json(
       {
         items: page.rows.map(({ started_at_ms, finished_at_ms, ...r }) => ({ ...r, started_at: new Date(started_at_ms).toISOString(), finished_at: finished_at_ms === null ? null : new Date(finished_at_ms).toISOString() })),

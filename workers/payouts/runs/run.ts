@@ -98,7 +98,7 @@ export interface RunSummary {
   batch_fees: { rail: string; currency: string; batches: number; payouts: number; per_batch_fixed_minor: number; paid_minor: number; per_payout_batches_minor: number; saved_minor: number }[]
 }
 
-interface RunRow {
+export interface RunRow {
   id: string
   run_date: string
   trigger: string

@@ -8,64 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEBTOR_BIC, manyPayments, pain001Input, THREE_PAYMENTS } from './fixtures'
 import { writePain001 } from './writer'
+import { xmllintFor, type Xmllint } from '../xsd-kit'
 
-// The project's tsconfig is workerd-only (no @types/node), and tsc checks this file too: Node's
-// modules are loaded by a non-literal dynamic import and typed by the little that is used here.
-interface NodeApis {
-  spawnSync(command: string, args: string[], options: { encoding: 'utf8' }): { status: number | null; stdout: string; stderr: string; error?: Error }
-  mkdtempSync(prefix: string): string
-  writeFileSync(file: string, data: string): void
-  rmSync(path: string, options: { recursive: true; force: true }): void
-  existsSync(path: string): boolean
-  tmpdir(): string
-  join(...parts: string[]): string
-  resolve(...parts: string[]): string
-  dirname(path: string): string
-  fileURLToPath(url: string): string
-}
-
-async function nodeApis(): Promise<NodeApis> {
-  const load = (name: string): Promise<Record<string, unknown>> => import(/* @vite-ignore */ name)
-  const [childProcess, fs, os, path, url] = await Promise.all(['node:child_process', 'node:fs', 'node:os', 'node:path', 'node:url'].map(load))
-  // picked one by one: node:url has a `resolve` of its own that would shadow node:path's
-  const pick = (module: Record<string, unknown> | undefined, names: string[]) => Object.fromEntries(names.map((n) => [n, module?.[n]]))
-  return {
-    ...pick(childProcess, ['spawnSync']),
-    ...pick(fs, ['mkdtempSync', 'writeFileSync', 'rmSync', 'existsSync']),
-    ...pick(os, ['tmpdir']),
-    ...pick(path, ['join', 'resolve', 'dirname']),
-    ...pick(url, ['fileURLToPath']),
-  } as unknown as NodeApis
-}
-
-let node: NodeApis
-let xsd: string
-let dir: string
+let lint: Xmllint
 
 beforeAll(async () => {
-  // picked up by the workerd suite (vitest.config.ts includes workers/**/*.test.ts): fail plainly
-  // there instead of letting Node calls take the workerd pool down
-  if (typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers') {
-    throw new Error('pain001.xsd.node.test.ts runs under Node: npx vitest run --config vitest.node.config.ts (exclude **/*.node.test.ts from vitest.config.ts)')
-  }
-  node = await nodeApis()
-  const here = node.dirname(node.fileURLToPath((import.meta as unknown as { url: string }).url))
-  // <checkout>/workers/payouts/files/sepa -> <checkout>/../shared (the checkout's sibling)
-  xsd = node.resolve(here, '../../../../../shared/data/payments/xsd/EPC132-08_2025_V1.0_pain.001.001.09.xsd')
-  dir = node.mkdtempSync(node.join(node.tmpdir(), 'fanz-pain001-'))
+  lint = await xmllintFor('EPC132-08_2025_V1.0_pain.001.001.09.xsd')
 })
 
-afterAll(() => {
-  if (dir) node.rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => lint?.close())
 
-function xmllint(name: string, xml: string): { status: number | null; output: string } {
-  const file = node.join(dir, `${name}.xml`)
-  node.writeFileSync(file, xml)
-  const run = node.spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' })
-  if (run.error) throw new Error(`xmllint could not be started (${run.error.message}): install Debian's libxml2-utils`)
-  return { status: run.status, output: `${run.stdout}${run.stderr}` }
-}
+const xmllint = (name: string, xml: string) => lint.check(name, xml)
 
 function expectValid(name: string, xml: string): void {
   const result = xmllint(name, xml)
@@ -82,10 +35,7 @@ function expectInvalid(name: string, xml: string, mentions: string): void {
 
 describe('pain.001.001.09 files against the EPC 2025 XSD (xmllint)', () => {
   it('finds the schema and xmllint', () => {
-    expect(node.existsSync(xsd), xsd).toBe(true)
-    const run = node.spawnSync('xmllint', ['--version'], { encoding: 'utf8' })
-    expect(run.error, 'xmllint missing: apt-get install libxml2-utils').toBeUndefined()
-    expect(run.status).toBe(0)
+    expect(lint.xsdExists(), lint.xsd).toBe(true)
   })
 
   it('one payment, no postal addresses', () => {
