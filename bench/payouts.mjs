@@ -41,6 +41,9 @@ async function measureSize(port, n, holdSample, say) {
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the ${n} run did not answer within 180 s`)), 180_000))),
     ]).finally(() => clearTimeout(timer))
     debug('files')
+    // a pause (not timed) before the file stage: a request sent while the run's background work
+    // (ledger projections of the sample, audit writes) was still going stalled local workerd at 100k
+    await new Promise((r) => setTimeout(r, Number(process.env.PAYOUT_BENCH_SETTLE_MS ?? 5000)))
     // one request per batch file (as submitting a batch writes its file); times added
     r.ms.files = 0
     for (let index = 0, traceBase = 0; ; index++) {
