@@ -6,6 +6,7 @@
  * @module
  */
 import type { BalanceSummary } from '../../ledger/model'
+import { methodsOf } from '../methods/store'
 import { ledgerFor } from '../../ledger/stub'
 import { refusalText } from './refusal-text'
 import { ruleOf, type PayoutRule, type RuleRow } from '../rules/rules'
@@ -89,11 +90,7 @@ export async function creatorEarnings(env: Env, creatorId: string, nowMs = Date.
       .bind(creatorId)
       .all<Totals>(),
     env.DB.prepare('SELECT kind, weekday, threshold_minor, dates_json, currency, method_id FROM payout_rules WHERE creator_id = ?').bind(creatorId).first<RuleRow>(),
-    env.DB.prepare(
-      'SELECT id, type, rail, currency, summary, is_default, usable_from_ms, created_at_ms FROM payout_methods WHERE creator_id = ? AND removed_at_ms IS NULL ORDER BY is_default DESC, created_at_ms DESC',
-    )
-      .bind(creatorId)
-      .all<{ id: string; type: string; rail: string; currency: string; summary: string; is_default: number; usable_from_ms: number; created_at_ms: number }>(),
+    methodsOf(env, creatorId),
     env.DB.prepare('SELECT id, run_id, code, at_ms FROM payout_refusals WHERE creator_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
       .bind(creatorId, LATEST_REFUSALS)
       .all<{ id: string; run_id: string | null; code: string; at_ms: number }>(),
@@ -102,7 +99,7 @@ export async function creatorEarnings(env: Env, creatorId: string, nowMs = Date.
   if (!creator) return null
   const byCurrency = new Map(totals.results.map((t) => [t.currency, t]))
   // without a rule of their own: the platform default, in the default method's currency
-  const rule = ruleOf(ruleRow, methods.results.find((m) => m.is_default === 1)?.currency ?? null)
+  const rule = ruleOf(ruleRow, methods.find((m) => m.isDefault)?.currency ?? null)
   const currencies = [...new Set([...balances.summary.map((s) => s.currency), ...byCurrency.keys(), rule.currency])].sort()
   return {
     creatorId,
@@ -126,16 +123,7 @@ export async function creatorEarnings(env: Env, creatorId: string, nowMs = Date.
         next: own ? nextPayout(rule, nowMs, s.availableMinor) : { kind: 'none', reason: 'not_the_rule_currency' },
       }
     }),
-    methods: methods.results.map((m) => ({
-      id: m.id,
-      type: m.type,
-      rail: m.rail,
-      currency: m.currency,
-      summary: m.summary,
-      isDefault: m.is_default === 1,
-      usableFromMs: m.usable_from_ms,
-      createdAtMs: m.created_at_ms,
-    })),
+    methods: methods.map((m) => ({ id: m.id, type: m.type, rail: m.rail, currency: m.currency, summary: m.summary, isDefault: m.isDefault, usableFromMs: m.usableFromMs, createdAtMs: m.createdAtMs })),
     refusals: refusals.results.map((r) => ({ id: r.id, runId: r.run_id, code: r.code, message: refusalText(r.code), atMs: r.at_ms })),
   }
 }

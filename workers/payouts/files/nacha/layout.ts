@@ -189,3 +189,54 @@ export function isCalendarDate(iso: string): boolean {
   const date = new Date(`${iso}T00:00:00Z`)
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso
 }
+
+/** `yyyy-mm-dd` -> the `YYMMDD` NACHA dates carry */
+export const yymmdd = (iso: string) => iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10)
+
+/** The file header (record 1): the same for an originated file and a return file. */
+export function fileHeaderRecord(h: {
+  immediateDestination: string
+  immediateOrigin: string
+  fileCreationDate: string
+  fileCreationTime: string
+  fileIdModifier: string
+  immediateDestinationName: string
+  immediateOriginName: string
+  referenceCode: string
+}): string {
+  return record(FILE_HEADER, {
+    recordType: '1',
+    priorityCode: '01',
+    immediateDestination: h.immediateDestination,
+    immediateOrigin: h.immediateOrigin,
+    fileCreationDate: yymmdd(h.fileCreationDate),
+    fileCreationTime: h.fileCreationTime.replace(':', ''),
+    fileIdModifier: h.fileIdModifier,
+    recordSize: numeric(RECORD_LENGTH, FILE_HEADER.recordSize),
+    blockingFactor: numeric(BLOCKING_FACTOR, FILE_HEADER.blockingFactor),
+    formatCode: '1',
+    immediateDestinationName: alpha(h.immediateDestinationName, FILE_HEADER.immediateDestinationName),
+    immediateOriginName: alpha(h.immediateOriginName, FILE_HEADER.immediateOriginName),
+    referenceCode: alpha(h.referenceCode, FILE_HEADER.referenceCode),
+  })
+}
+
+/**
+ * Appends the file control (record 9) to `lines` (every record so far) and pads with all-9 records
+ * to a multiple of the blocking factor; the block count includes the control and the padding.
+ */
+export function closeFile(lines: string[], totals: { batchCount: number; entryAddendaCount: number; entryHash: number; totalCredit: number | bigint }): void {
+  lines.push(
+    record(FILE_CONTROL, {
+      recordType: '9',
+      batchCount: numeric(totals.batchCount, FILE_CONTROL.batchCount),
+      blockCount: numeric(Math.ceil((lines.length + 1) / BLOCKING_FACTOR), FILE_CONTROL.blockCount),
+      entryAddendaCount: numeric(totals.entryAddendaCount, FILE_CONTROL.entryAddendaCount),
+      entryHash: numeric(totals.entryHash, FILE_CONTROL.entryHash),
+      totalDebit: numeric(0, FILE_CONTROL.totalDebit),
+      totalCredit: numeric(totals.totalCredit, FILE_CONTROL.totalCredit),
+      reserved: ' '.repeat(39),
+    }),
+  )
+  while (lines.length % BLOCKING_FACTOR !== 0) lines.push('9'.repeat(RECORD_LENGTH))
+}

@@ -12,17 +12,16 @@ import {
   ADDENDA_99,
   BATCH_CONTROL,
   BATCH_HEADER,
-  BLOCKING_FACTOR,
   ENTRY_DETAIL,
-  FILE_CONTROL,
-  FILE_HEADER,
   PRINTABLE,
-  RECORD_LENGTH,
   alpha,
+  closeFile,
   entryHash,
+  fileHeaderRecord,
   isCalendarDate,
   numeric,
   record,
+  yymmdd,
 } from './layout'
 
 const text = (max: number) => z.string().max(max).regex(PRINTABLE, 'only printable ASCII (0x20-0x7E) is allowed')
@@ -63,7 +62,6 @@ export const NachaReturnFileSchema = z.object({
 
 export type NachaReturnFileInput = z.input<typeof NachaReturnFileSchema>
 
-const yymmdd = (iso: string) => iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10)
 
 /** The 9th digit that makes `eight` a valid ABA routing number (3-7-1 weights, mod 10). */
 export function routingCheckDigit(eight: string): string {
@@ -81,20 +79,15 @@ export function writeNachaReturnFile(input: NachaReturnFileInput): string {
     byBank.set(bank, [...(byBank.get(bank) ?? []), e])
   }
   const lines: string[] = [
-    record(FILE_HEADER, {
-      recordType: '1',
-      priorityCode: '01',
+    fileHeaderRecord({
       immediateDestination: ` ${file.odfiRouting}`,
       immediateOrigin: ` ${file.immediateOrigin}`,
-      fileCreationDate: yymmdd(file.fileCreationDate),
-      fileCreationTime: file.fileCreationTime.replace(':', ''),
+      fileCreationDate: file.fileCreationDate,
+      fileCreationTime: file.fileCreationTime,
       fileIdModifier: 'A',
-      recordSize: numeric(RECORD_LENGTH, FILE_HEADER.recordSize),
-      blockingFactor: numeric(BLOCKING_FACTOR, FILE_HEADER.blockingFactor),
-      formatCode: '1',
-      immediateDestinationName: alpha(file.immediateDestinationName, FILE_HEADER.immediateDestinationName),
-      immediateOriginName: alpha(file.immediateOriginName, FILE_HEADER.immediateOriginName),
-      referenceCode: alpha('', FILE_HEADER.referenceCode),
+      immediateDestinationName: file.immediateDestinationName,
+      immediateOriginName: file.immediateOriginName,
+      referenceCode: '',
     }),
   ]
   const odfi8 = file.odfiRouting.slice(0, 8)
@@ -175,18 +168,6 @@ export function writeNachaReturnFile(input: NachaReturnFileInput): string {
     fileHash = (fileHash + hash) % 10_000_000_000
     fileCredit += credit
   }
-  lines.push(
-    record(FILE_CONTROL, {
-      recordType: '9',
-      batchCount: numeric(batchNo, FILE_CONTROL.batchCount),
-      blockCount: numeric(Math.ceil((lines.length + 1) / BLOCKING_FACTOR), FILE_CONTROL.blockCount),
-      entryAddendaCount: numeric(fileCount, FILE_CONTROL.entryAddendaCount),
-      entryHash: numeric(fileHash, FILE_CONTROL.entryHash),
-      totalDebit: numeric(0, FILE_CONTROL.totalDebit),
-      totalCredit: numeric(fileCredit, FILE_CONTROL.totalCredit),
-      reserved: ' '.repeat(39),
-    }),
-  )
-  while (lines.length % BLOCKING_FACTOR !== 0) lines.push('9'.repeat(RECORD_LENGTH))
+  closeFile(lines, { batchCount: batchNo, entryAddendaCount: fileCount, entryHash: fileHash, totalCredit: fileCredit })
   return `${lines.join('\n')}\n`
 }

@@ -15,17 +15,16 @@ import {
   ADDENDA_05,
   BATCH_CONTROL,
   BATCH_HEADER,
-  BLOCKING_FACTOR,
   ENTRY_DETAIL,
-  FILE_CONTROL,
-  FILE_HEADER,
   PRINTABLE,
-  RECORD_LENGTH,
   alpha,
+  closeFile,
   entryHash,
+  fileHeaderRecord,
   isCalendarDate,
   numeric,
   record,
+  yymmdd,
 } from './layout'
 
 /** Nacha 2026: PPD compensation credits must say PAYROLL from this date on (payouts.md §2). */
@@ -142,7 +141,6 @@ export class NachaWriteError extends Error {
   }
 }
 
-const yymmdd = (iso: string) => iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10)
 
 /** Builds the file text; throws `NachaWriteError` when the input breaks a rule or a field overflows. */
 export function writeNachaFile(input: NachaFileInput): string {
@@ -162,20 +160,15 @@ export function writeNachaFile(input: NachaFileInput): string {
 function build(file: z.output<typeof NachaFileInputSchema>): string {
   const lines: string[] = []
   lines.push(
-    record(FILE_HEADER, {
-      recordType: '1',
-      priorityCode: '01',
+    fileHeaderRecord({
       immediateDestination: ` ${file.immediateDestination}`,
       immediateOrigin: file.immediateOrigin.padStart(10, ' '),
-      fileCreationDate: yymmdd(file.fileCreationDate),
-      fileCreationTime: file.fileCreationTime.replace(':', ''),
+      fileCreationDate: file.fileCreationDate,
+      fileCreationTime: file.fileCreationTime,
       fileIdModifier: file.fileIdModifier,
-      recordSize: numeric(RECORD_LENGTH, FILE_HEADER.recordSize),
-      blockingFactor: numeric(BLOCKING_FACTOR, FILE_HEADER.blockingFactor),
-      formatCode: '1',
-      immediateDestinationName: alpha(file.immediateDestinationName, FILE_HEADER.immediateDestinationName),
-      immediateOriginName: alpha(file.immediateOriginName, FILE_HEADER.immediateOriginName),
-      referenceCode: alpha(file.referenceCode, FILE_HEADER.referenceCode),
+      immediateDestinationName: file.immediateDestinationName,
+      immediateOriginName: file.immediateOriginName,
+      referenceCode: file.referenceCode,
     }),
   )
 
@@ -264,20 +257,6 @@ function build(file: z.output<typeof NachaFileInputSchema>): string {
     fileCredit += credit
   })
 
-  const withControl = lines.length + 1
-  const blocks = Math.ceil(withControl / BLOCKING_FACTOR)
-  lines.push(
-    record(FILE_CONTROL, {
-      recordType: '9',
-      batchCount: numeric(file.batches.length, FILE_CONTROL.batchCount),
-      blockCount: numeric(blocks, FILE_CONTROL.blockCount),
-      entryAddendaCount: numeric(fileCount, FILE_CONTROL.entryAddendaCount),
-      entryHash: numeric(fileHash, FILE_CONTROL.entryHash),
-      totalDebit: numeric(0, FILE_CONTROL.totalDebit),
-      totalCredit: numeric(fileCredit, FILE_CONTROL.totalCredit),
-      reserved: ' '.repeat(39),
-    }),
-  )
-  while (lines.length % BLOCKING_FACTOR !== 0) lines.push('9'.repeat(RECORD_LENGTH))
+  closeFile(lines, { batchCount: file.batches.length, entryAddendaCount: fileCount, entryHash: fileHash, totalCredit: fileCredit })
   return lines.join(file.lineEnding) + file.lineEnding
 }
