@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { bytesFixtures } from './scripts/vite-bytes-plugin.mjs'
 
 // Tests run inside workerd against the real bindings of wrangler.toml (top-level = dev).
 export default defineConfig(async () => ({
   plugins: [
+    bytesFixtures(),
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {

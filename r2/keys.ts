@@ -5,7 +5,12 @@
  * | bucket  | prefix                                   | holds                                           |
  * |---------|------------------------------------------|-------------------------------------------------|
  * | MEDIA   | `originals/{brand}/{creatorId}/{mediaId}`| uploaded originals, private until published     |
- * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images/segments (A/B watermark variants)|
+ * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images                                  |
+ * | MEDIA   | `renditions/{mediaId}/hls/{init.mp4,playlist.m3u8}`, `.../hls/{a,b}/{index:05}.m4s` | the packager's HLS output: one playlist, two variants of every segment |
+ * | MEDIA   | `renditions/{mediaId}/frames/{index:05}.jpg` | keyframes for video fingerprints            |
+ * | MEDIA   | `renditions/{mediaId}/marked/{serial}.jpg` | delivered copies, one per forensic mark (cache) |
+ * | MEDIA   | `uploads/{uploadId}/spill`               | a tus upload's bytes short of a full part       |
+ * | EXPORTS | `media/hash-lists/{listId}/{sha256}.txt`  | hash-list files as imported                     |
  * | VAULT, VAULT_EU | `{recordType}/{recordId}/{vaultObjectId}` | every sealed object (workers/vault/store.ts; r2/vault/storage-schema.md): `kyc_verification/…`, `performer_record/…`, `inspection_export/{brand or all}/…` |
  * | EXPORTS | `audit/{yyyy}/{mm}/{segment}`            | sealed audit-log segments                       |
  * | EXPORTS | `audit/checkpoints/{size:012}.jws`        | signed audit checkpoints (tree size, head hash) |
@@ -29,9 +34,29 @@ function part(name: string, value: string): string {
   return value
 }
 
+const pad5 = (n: number) => {
+  if (!Number.isInteger(n) || n < 0 || n > 99_999) throw new TypeError(`r2 key index must be an integer 0-99999: got ${n}`)
+  return String(n).padStart(5, '0')
+}
+
 export const mediaKeys = {
   original: (brand: string, creatorId: string, mediaId: string) => `originals/${part('brand', brand)}/${part('creatorId', creatorId)}/${part('mediaId', mediaId)}`,
   rendition: (mediaId: string, variant: string) => `renditions/${part('mediaId', mediaId)}/${part('variant', variant)}`,
+  /** a tus upload's bytes received after the last full part (R2 parts must be equal-sized) */
+  uploadSpill: (uploadId: string) => `uploads/${part('uploadId', uploadId)}/spill`,
+  /** the packager's HLS output shared by both variants: `init.mp4`, `playlist.m3u8` */
+  hlsShared: (mediaId: string, file: 'init.mp4' | 'playlist.m3u8') => `renditions/${part('mediaId', mediaId)}/hls/${file}`,
+  /** one variant (A or B, different imperceptible marks) of one segment */
+  hlsSegment: (mediaId: string, variant: 'a' | 'b', index: number) => `renditions/${part('mediaId', mediaId)}/hls/${variant}/${pad5(index)}.m4s`,
+  /** a keyframe the packager extracted for fingerprinting (1 per second) */
+  frame: (mediaId: string, index: number) => `renditions/${part('mediaId', mediaId)}/frames/${pad5(index)}.jpg`,
+  /** a delivered copy carrying one mark (cached: marking once per item and viewer) */
+  markedCopy: (mediaId: string, serial: number) => `renditions/${part('mediaId', mediaId)}/marked/${part('serial', String(serial))}.jpg`,
+}
+
+export const hashListKeys = {
+  /** a hash-list file as received (EXPORTS; content-addressed: the same file imported twice is one object) */
+  importFile: (listId: string, sha256Hex: string) => `media/hash-lists/${part('listId', listId)}/${part('sha256', sha256Hex)}.txt`,
 }
 
 export const vaultKeys = {

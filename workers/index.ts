@@ -8,6 +8,8 @@ import { runScheduled } from './jobs'
 import { handleQueueBatch } from './queues'
 // registers the `payout.execute` queue handler and its dead-letter hook
 import './payouts/execution/consumer'
+// registers MediaHub's `media.ingest` and `media.hashlist.import` handlers
+import './media/queue-handlers'
 
 export { AuditLog } from '../durable-objects/audit-log'
 export { UserSessions } from '../durable-objects/user-sessions'
@@ -16,6 +18,8 @@ export { CreatorLedger } from '../durable-objects/creator-ledger'
 export { MerchantHealth } from '../durable-objects/merchant-health'
 export { IdempotencyKeys } from '../durable-objects/idempotency-keys'
 export { RoutingStats } from '../durable-objects/routing-stats'
+export { HashIndex } from '../durable-objects/hash-index'
+export { MediaUpload } from '../durable-objects/media-upload'
 
 /**
  * Benchmark baseline (bench/): a bare Hono route in the same Worker on the same workerd, so the

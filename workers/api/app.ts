@@ -12,6 +12,8 @@ import { ssoApi } from '../sso/accounts/api'
 import { midsApi } from '../payments/health/api'
 import { paymentsApi } from '../payments/api'
 import { payoutsApi } from '../payouts/api'
+import { mediaApi } from '../media/api'
+import { MEDIA_CHUNK_MAX_BYTES } from '../media/limits'
 import { vaultApi } from '../vault/api'
 import { ledgerApi } from '../ledger/api'
 import { devApi } from '../sso/dev-api'
@@ -22,7 +24,7 @@ import { edgeInfoApi } from './edge-info'
 export const MAX_JSON_BODY_BYTES = 256 * 1024
 
 /** The few routes that take files get their own ceiling (each route checks its own, lower, limit too). */
-export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number }> = [
+export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number; prefix?: true }> = [
   // a month of camt.053 for a busy receiving account runs to a few MB
   { path: '/api/payments/bank-statements', maxBytes: 8 * 1024 * 1024 },
   // ID documents, releases, depiction copies: phone photos and scans
@@ -30,10 +32,17 @@ export const LARGE_BODY_ROUTES: ReadonlyArray<{ path: string; maxBytes: number }
   // a bank's return file (NACHA) or status report (pain.002) for a large payout day
   { path: '/api/payouts/returns/ach', maxBytes: 8 * 1024 * 1024 },
   { path: '/api/payouts/returns/sepa', maxBytes: 8 * 1024 * 1024 },
+  // media: tus PATCH chunks and multipart parts stay under Cloudflare's 100 MB request ceiling;
+  // packager output (segments, keyframes) and hash-list files (a million lines) likewise
+  { path: '/api/media/uploads/', maxBytes: MEDIA_CHUNK_MAX_BYTES, prefix: true },
+  { path: '/api/media/packager/', maxBytes: MEDIA_CHUNK_MAX_BYTES, prefix: true },
+  { path: '/api/media/hash-lists/', maxBytes: MEDIA_CHUNK_MAX_BYTES, prefix: true },
+  // a leaked copy to trace (an image, or a list of segment digests)
+  { path: '/api/media/leaks/', maxBytes: 52 * 1024 * 1024, prefix: true },
 ]
 
-/** The body ceiling of a path (exact match: the JSON routes under a file route keep the JSON limit). */
-export const bodyLimitFor = (path: string): number => LARGE_BODY_ROUTES.find((r) => r.path === path)?.maxBytes ?? MAX_JSON_BODY_BYTES
+/** The body ceiling of a path (exact match unless the entry is a prefix: the JSON routes under a file route keep the JSON limit). */
+export const bodyLimitFor = (path: string): number => LARGE_BODY_ROUTES.find((r) => (r.prefix ? path.startsWith(r.path) : r.path === path))?.maxBytes ?? MAX_JSON_BODY_BYTES
 
 export const apiApp = createSurfaceApp()
 
@@ -56,6 +65,7 @@ apiApp.route('/api/payments', paymentsApi)
 apiApp.route('/api/ledger', ledgerApi)
 apiApp.route('/api/vault', vaultApi)
 apiApp.route('/api/payouts', payoutsApi)
+apiApp.route('/api/media', mediaApi)
 apiApp.route('/api/edge', edgeInfoApi)
 
 apiApp.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

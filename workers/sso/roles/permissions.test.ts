@@ -28,6 +28,7 @@ describe('the permission table', () => {
       'creator:content:write',
       'dmca:manage',
       'ledger:adjust',
+      'media:package',
       'payments:bank:reconcile',
       'payments:checkout',
       'payments:disputes:manage',

@@ -32,8 +32,20 @@ export const PERMISSIONS = [
   /** resource servers checking tokens (RFC 7662) */
   'sso:tokens:introspect',
   // brand operations
+  /** the review queue: claim and decide items, see classifier scores; read any item and its cases */
   'media:moderate',
+  /** read any creator's media items, cases and marks (operators) */
+  'media:read',
+  /** create hash lists, import StopNCII-style and provider lists, resolve hash-match cases */
+  'media:hashlists:manage',
+  /** recover the viewer behind a leaked image or video (forensic marks) */
+  'media:leaks:trace',
+  /** the offline packager (a service identity): fetch originals, write A/B HLS variants and keyframes */
+  'media:package',
+  /** change a creator's storage quota */
+  'media:quotas:manage',
   'reports:handle',
+  /** one's own media: upload, describe, link performers, publish, geo-block (creators) */
   'creator:content:write',
   // money
   /** pay a creator (subscription, tip, pay-per-view, message unlock): every account is a fan */
@@ -124,6 +136,10 @@ const ADMIN: readonly Permission[] = [
   'sso:roles:grant',
   'sso:outbox:read',
   'media:moderate',
+  'media:read',
+  'media:hashlists:manage',
+  'media:leaks:trace',
+  'media:quotas:manage',
   'reports:handle',
   'payouts:read',
   'payouts:self',
@@ -142,7 +158,7 @@ const ADMIN: readonly Permission[] = [
 export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } = {
   fan: ['payments:checkout', 'age:verify:self'],
   creator: ['creator:content:write', 'ledger:read_own', 'vault:kyc:self', 'payouts:self'],
-  moderator: ['media:moderate', 'reports:handle'],
+  moderator: ['media:moderate', 'media:read', 'reports:handle'],
   support: ['sso:users:read', 'sso:sessions:read', 'sso:sessions:revoke', 'sso:roles:read', 'reports:handle', 'payments:subscriptions:read', 'payments:subscriptions:manage'],
   finance: [
     'payments:read',
@@ -168,14 +184,14 @@ export const ROLE_PERMISSIONS: { readonly [R in Role]: readonly Permission[] } =
     'payments:analytics:read',
     'payments:bank:reconcile',
   ],
-  compliance_officer: ['audit:read', 'payouts:read', 'payouts:self', 'payouts:holds:manage', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
+  compliance_officer: ['audit:read', 'media:read', 'media:hashlists:manage', 'media:leaks:trace', 'payouts:read', 'payouts:self', 'payouts:holds:manage', 'compliance:cases:manage', 'dmca:manage', 'vault:read', 'vault:write', 'vault:kyc:review', 'vault:break_glass', 'records:2257:read', 'records:2257:write'],
   custodian: ['vault:read', 'records:2257:read', 'records:2257:write', 'records:2257:export'],
   // read-only on the SSO side: operators watch the platform, they do not change accounts
   operator: ['routing:read', 'routing:write', 'audit:read', 'sso:users:read', 'sso:sessions:read', 'sso:clients:read', 'sso:roles:read', 'sso:outbox:read', 'payments:analytics:read'],
   admin: ADMIN,
   // key custody is the super_admin's alone: whoever rotates KEKs cannot also be an everyday admin
   super_admin: [...ADMIN, 'sso:roles:grant_privileged', 'vault:keys:manage'],
-  service: ['sso:tokens:introspect'],
+  service: ['sso:tokens:introspect', 'media:package'],
 }
 
 /** Roles only a super_admin may grant or revoke. */

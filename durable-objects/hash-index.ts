@@ -1,0 +1,4 @@
+// SCAFFOLD: the hash-list multi-index (MediaHub hash lists part)
+import { DurableObject } from 'cloudflare:workers'
+
+export class HashIndex extends DurableObject<Env> {}

@@ -1,0 +1,1 @@
+// SCAFFOLD: registers media.hashlist.import (hash lists part)

@@ -1,0 +1,1 @@
+// SCAFFOLD: registers media.ingest (ingest part)
