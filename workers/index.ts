@@ -32,6 +32,8 @@ export default {
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/bare')) return bare.fetch(request, env, ctx)
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/ledger')) return import('./ledger/bench-route').then((m) => m.benchLedger.fetch(request, env, ctx))
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/payouts')) return import('./payouts/bench-route').then((m) => m.benchPayouts.fetch(request, env, ctx))
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/media-pdq')) return import('./media/pdq/bench-route').then((m) => m.benchPdq.fetch(request, env, ctx))
+    if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/media-hashlist')) return import('./media/hashlists/bench-route').then((m) => m.benchHashList.fetch(request, env, ctx))
     if (env.ENVIRONMENT !== 'production' && request.url.includes('/__bench/vault')) return import('./vault/bench-route').then((m) => m.benchVault.fetch(request, env, ctx))
     return app.fetch(request, env, ctx)
   },

@@ -39,6 +39,11 @@ export const ID_PREFIXES = {
   payoutRefusal: 'pox',
   payoutFile: 'pof',
   payoutReturn: 'por',
+  mediaItem: 'med',
+  mediaUpload: 'upl',
+  hashList: 'hl',
+  hashListImport: 'hli',
+  mediaCase: 'mcs',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -8,6 +8,7 @@
 import { createSurfaceApp } from '../edge/surface'
 import { registerDelivery } from './delivery/api'
 import { registerHashLists } from './hashlists/api'
+import { registerHls } from './ab/api'
 import { registerItems } from './items/api'
 import { registerLeaks } from './leaks/api'
 import { registerModeration } from './moderation/api'
@@ -23,5 +24,6 @@ registerModeration(mediaApi)
 registerHashLists(mediaApi)
 registerWatermarkSettings(mediaApi)
 registerDelivery(mediaApi)
+registerHls(mediaApi)
 registerPackager(mediaApi)
 registerLeaks(mediaApi)

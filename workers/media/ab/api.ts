@@ -1,0 +1,5 @@
+// SCAFFOLD: replaced by the A/B (HLS) part of MediaHub
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { AppEnv } from '../../edge/context'
+
+export function registerHls(_app: OpenAPIHono<AppEnv>): void {}
