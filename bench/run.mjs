@@ -20,6 +20,8 @@ import { interleaved, mintTokens, ssoRoundTrips } from './sso.mjs'
 import { ledgerBenchmarks } from './ledger.mjs'
 import { vaultBenchmarks } from './vault.mjs'
 import { payoutBenchmarks } from './payouts.mjs'
+import { mediaPdqBenchmarks } from './media-pdq.mjs'
+import { hashListBenchmarks } from './media-hashlist.mjs'
 
 /** acceptance target: full edge path p50 at most this multiple of the bare p50 */
 const TARGET_RATIO = 1.25
@@ -158,6 +160,8 @@ async function main() {
     say(`\n${verdict}: full edge path p50 = ${fmt(decisive, 3)}x bare p50 (target <= ${TARGET_RATIO}x, ${wholeMs ? 'sequential µs pass' : 'worse of load and sequential'}; LOG_LEVEL=${logLevel})`)
     await ledgerBenchmarks(serverPort, { say })
     await vaultBenchmarks(serverPort, { say })
+    await mediaPdqBenchmarks(serverPort, { say })
+    await hashListBenchmarks(serverPort, { say })
     await payoutBenchmarks({ say })
   } finally {
     await stop()

@@ -47,6 +47,11 @@ export const bodyLimitFor = (path: string): number => LARGE_BODY_ROUTES.find((r)
 export const apiApp = createSurfaceApp()
 
 apiApp.use('/api/*', (c, next) => {
+  // Hono's bodyLimit buffers a body without Content-Length whole (up to 96 MiB here) and turns a
+  // dropped connection into a 500; upload handlers stream and refuse bytes past Upload-Length or
+  // the part size themselves, and keep what arrived before a break (tus resumes from it): tus PATCH
+  // and multipart part PUT stream, every other request keeps the ceiling
+  if ((c.req.method === 'PATCH' || c.req.method === 'PUT') && c.req.path.startsWith('/api/media/uploads/') && !c.req.raw.headers.has('content-length')) return next()
   const maxSize = bodyLimitFor(c.req.path)
   return bodyLimit({
     maxSize,

@@ -13,6 +13,7 @@ import { DASH_ROLES, forbiddenPage, overviewPage, signInPage } from './pages'
 import { endSession, startSession } from './session'
 import { batchAction, batchDetailPage, payoutOperators, payoutsOverview, resolveCase } from './payouts'
 import { clientRoutes } from '../sso/client/routes'
+import { mediaModerators, reviewAction, reviewOverview } from './media'
 
 export const dashApp = createSurfaceApp()
 
@@ -39,6 +40,9 @@ dashApp.get('/payouts', payoutOperators, payoutsOverview)
 dashApp.get('/payouts/batches/:batchId', payoutOperators, batchDetailPage)
 dashApp.post('/payouts/batches/:batchId/:action', payoutOperators, batchAction)
 dashApp.post('/payouts/cases/:payoutId/resolve', payoutOperators, resolveCase)
+
+dashApp.get('/media/review', mediaModerators, reviewOverview)
+dashApp.post('/media/review/:itemId/:action', mediaModerators, reviewAction)
 
 dashApp.post('/session', startSession)
 dashApp.post('/session/end', endSession)

@@ -15,6 +15,7 @@ export const DASH_ROLES: Role[] = ['super_admin', 'admin', 'operator']
 const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/payouts', label: 'Payouts' },
+  { href: '/media/review', label: 'Media review' },
 ]
 
 export function dashPage(c: Context<AppEnv>, title: string, body: Child) {

@@ -31,14 +31,16 @@ export async function startSession(c: Context<AppEnv>): Promise<Response> {
   // finance and compliance staff use FanzDash for payouts only (they hold payouts:read, not the overview's roles)
   const operator = auth.roles.some((role) => DASH_ROLES.includes(role))
   const payoutsOnly = !operator && holds(auth, 'payouts:read')
-  if (!operator && !payoutsOnly) {
+  // moderators use FanzDash for the media review queue only (media:moderate)
+  const reviewOnly = !operator && !payoutsOnly && holds(auth, 'media:moderate')
+  if (!operator && !payoutsOnly && !reviewOnly) {
     const roles = auth.roles.length ? auth.roles.join(', ') : 'no roles'
-    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs super_admin, admin, operator, or a payouts role (finance, compliance_officer).` }), 403, NO_STORE)
+    return c.html(signInPage(c, { error: `That token holds ${roles}; FanzDash needs super_admin, admin, operator, or a payouts role (finance, compliance_officer), or moderator for media review.` }), 403, NO_STORE)
   }
   await audit({ env: c.env, actor: auth.subject, actorRoles: auth.roles, requestId: c.var.requestId }, 'dash.session.start', `user:${auth.subject}`, {})
   const expS = typeof result.claims.exp === 'number' ? result.claims.exp : nowS
   setCookie(c, config.sessionCookie, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: !config.isDev, maxAge: Math.max(0, expS - nowS) })
-  return c.redirect(payoutsOnly ? '/payouts' : '/', 303)
+  return c.redirect(payoutsOnly ? '/payouts' : reviewOnly ? '/media/review' : '/', 303)
 }
 
 export async function endSession(c: Context<AppEnv>): Promise<Response> {

@@ -10,9 +10,9 @@ export function isJsonApiPath(path: string): boolean {
 
 /**
  * A path safe to write into logs and problem answers: bearer capabilities carried in the path (the
- * vault's single-use download tokens) are replaced by their template, so a log reader cannot
+ * vault's single-use download tokens, media delivery tokens) are replaced by their template, so a log reader cannot
  * replay one inside its lifetime.
  */
 export function loggablePath(path: string): string {
-  return path.replace(/^(\/api\/vault\/downloads\/)[^/]+/, '$1{token}')
+  return path.replace(/^(\/api\/vault\/downloads\/)[^/]+/, '$1{token}').replace(/^(\/api\/media\/delivery\/)[^/]+/, '$1{token}')
 }

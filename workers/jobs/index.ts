@@ -14,6 +14,7 @@ import { pollPayoutsJob } from '../payouts/execution/poll'
 import { payoutRunJob } from '../payouts/runs/cron'
 import { rewrapJob } from '../vault/keys/rewrap'
 import { runKycExpiry } from '../vault/kyc/expiry'
+import { expireUploadsJob } from '../media/uploads/expire'
 
 export const CRON_EVERY_MINUTE = '* * * * *'
 export const CRON_HOURLY = '17 * * * *'
@@ -35,6 +36,7 @@ const jobs: Record<string, Job[]> = {
     (env, now) => sweepSubscriptions(env, now),
     (env) => rewrapJob(env),
     (env, now) => runKycExpiry(env, now),
+    (env, now) => expireUploadsJob(env, now),
   ],
   [CRON_DAILY_PAYOUTS]: [(env, now) => payoutRunJob(env, now)],
 }

@@ -20,6 +20,7 @@ import { clientRoutes } from '../sso/client/routes'
 import { earningsPage, subscribe } from './creator-money'
 import { payoutsPage, remittancePage } from './creator-payouts'
 import { cancelSubscriptionFromSite, fanSubscriptionsPage } from './fan-subscriptions'
+import { creatorMediaPage } from './creator-media'
 
 export const siteApp = createSurfaceApp()
 
@@ -91,6 +92,7 @@ siteApp.get('/me/payouts', gated, payoutsPage)
 siteApp.get('/me/payouts/:payoutId/remittance', gated, remittancePage)
 siteApp.get('/me/subscriptions', gated, fanSubscriptionsPage)
 siteApp.post('/me/subscriptions/:id/cancel', gated, cancelSubscriptionFromSite)
+siteApp.get('/me/media', gated, creatorMediaPage)
 
 siteApp.get('/legal/terms', publicPage, (c) => c.html(termsPage(c)))
 siteApp.get('/legal/privacy', publicPage, (c) => c.html(privacyPage(c)))
