@@ -114,6 +114,7 @@ export function registerDelivery(app: OpenAPIHono<AppEnv>): void {
       k: kind,
       e: expiresS,
       ...(country && /^[A-Z]{2}$/.test(country) ? { c: country } : {}),
+      ...(auth.ageVerified ? { a: 1 as const } : {}),
     })
     c.header('cache-control', 'no-store')
     return c.json({ url: new URL(deliveryPath(token, kind), c.req.url).toString(), expires_at: new Date(expiresS * 1000).toISOString(), kind: kind === 'ab' ? ('hls' as const) : ('image' as const), item_id: item.id }, 200)

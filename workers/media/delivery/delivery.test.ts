@@ -4,6 +4,7 @@
  * fetch time (forged, expired, removed since, used from a blocked place).
  */
 import { env } from 'cloudflare:workers'
+import square from '../../../../shared/data/pdq/images/bridge-mods/square-256x256.jpg?bytes'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { call, cf, tokenFor } from '../../../test/helpers'
 import { deliveryPath } from './api'
@@ -226,12 +227,28 @@ describe('GET /api/media/delivery/{token}: what a URL is still good for', () => 
     expect((await call(API, frPath, { cf: cf('FR', undefined, 'EU') })).status).toBe(451)
   })
 
-  it('a URL issued in an ungated country is not honoured in a gated one without the viewer’s verified session', async () => {
+  it('a URL issued in an ungated country to an unverified viewer is not honoured in a gated one without the viewer’s verified session', async () => {
     const item = await createItem(creator, { access: 'public' })
-    const path = await urlFor(item, cf('US', 'CA'))
+    const unverified = await issue(item, (await viewer()).token, cf('US', 'CA'))
+    expect(unverified.status).toBe(200)
+    const path = pathOf(unverified.body.url!)
     const res = await call(API, path, { cf: cf('GB', undefined, 'EU') })
     expect(res.status).toBe(403)
     expect(await res.json()).toMatchObject({ jurisdiction: 'GB', age_gate: '/' })
+  })
+
+  it('within one country, a URL issued in an ungated state is not honoured in a gated one unless the viewer was verified when it was issued', async () => {
+    const item = await createItem(creator, { access: 'public', original: square })
+    const plain = await issue(item, (await viewer()).token, cf('US', 'CA'))
+    expect(plain.status).toBe(200)
+    const unverified = pathOf(plain.body.url!)
+    const refused = await call(API, unverified, { cf: cf('US', 'TX') })
+    expect(refused.status).toBe(403)
+    expect(await refused.json()).toMatchObject({ jurisdiction: 'US-TX', age_gate: '/' })
+    const verified = await urlFor(item, cf('US', 'CA'))
+    const served = await call(API, verified, { cf: cf('US', 'TX') })
+    expect(served.status).toBe(200)
+    expect(served.headers.get('content-type')).toBe('image/jpeg')
   })
 
   it('a video URL is not an image URL', async () => {

@@ -126,16 +126,17 @@ export function assertAgeGate(c: Context<AppEnv>, auth: AuthContext): void {
 }
 
 /**
- * At fetch time the URL carries no age-verification result, only the country it was issued to.
- * Where the URL is used in a gated place, it is honoured when it was issued in the same country
- * (the gate was applied then) or when the request itself carries the viewer's verified session.
+ * At fetch time, in a gated place, a URL is honoured when the viewer's age verification was valid
+ * when it was issued (claim `a`), or when the request itself carries the viewer's verified session.
+ * The country alone would not do: within one country a URL issued in an ungated state could be
+ * followed in a gated one.
  */
 export function assertAgeGateAtFetch(c: Context<AppEnv>, claims: DeliveryClaims): void {
   if (!c.var.jurisdiction.gated) return
-  const here = c.var.geo.country
+  if (claims.a === 1) return
   const auth = c.var.auth
   const verifiedViewer = auth !== null && auth.subject === claims.u && auth.ageVerified
-  if (!verifiedViewer && (here === null || claims.c !== here)) throw ageGateProblem(c)
+  if (!verifiedViewer) throw ageGateProblem(c)
 }
 
 /**

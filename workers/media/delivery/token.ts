@@ -4,7 +4,8 @@
  * issued, bound to one viewer and one forensic mark:
  *
  *   token  = base64url(JSON claims) "." base64url(HMAC-SHA-256(delivery key, base64url(JSON claims)))
- *   claims = { v: 1, i: item id, u: viewer account, s: mark serial, k: 'image' | 'ab', e: expiry (epoch s), c?: country it was issued to }
+ *   claims = { v: 1, i: item id, u: viewer account, s: mark serial, k: 'image' | 'ab', e: expiry (epoch s),
+ *              c?: country it was issued to, a?: 1 when the viewer's age verification was valid at issue }
  *   key    = derivedSecret(SIGNING_MASTER_KEY, "fanz/media/delivery/v1")
  *
  * Same shape as the vault's download links, without single use: a player fetches a playlist and
@@ -28,6 +29,7 @@ export const DeliveryClaims = z
     k: z.enum(['image', 'ab']),
     e: z.number().int().positive(),
     c: z.string().regex(/^[A-Z]{2}$/).optional(),
+    a: z.literal(1).optional(),
   })
   .strict()
 export type DeliveryClaims = z.infer<typeof DeliveryClaims>
