@@ -2,41 +2,23 @@
  * Who may see or change a media item. Reading is for the item's creator or anyone holding
  * `media:read` (moderators, compliance, admins); changing is the creator's alone. Someone else's
  * item answers 404, as an unknown one would.
- *
- * `ownOrRead` declares a route open to either permission. access.ts has one permission per route
- * and the permission table has none that both creators and readers hold (unlike `ledger:read_own`);
- * until it gains an any-of declaration (asked for in the MediaHub report) this builds the same
- * shape: the enforcing middleware and an `x-fanz-access` whose `roles` are both permissions' roles,
- * so the role matrix and the OpenAPI document stay true.
  * @module
  */
 import type { RouteConfig } from '@hono/zod-openapi'
-import type { Context, MiddlewareHandler } from 'hono'
-import { createMiddleware } from 'hono/factory'
+import type { Context } from 'hono'
 import { authenticated } from '../../edge/auth'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
-import { ROLES } from '../../edge/roles'
-import { ACCESS_EXTENSION, type AccessDoc } from '../../sso/roles/access'
+import { anyPermission, withAccess } from '../../sso/roles/access'
 import { forbidden, holds } from '../../sso/roles/middleware'
-import { rolesWith, type Permission } from '../../sso/roles/permissions'
+import type { Permission } from '../../sso/roles/permissions'
 import { creatorProfilesOf } from '../uploads/creator'
 
 export const OWN: Permission = 'creator:content:write'
 export const READ_ANY: Permission = 'media:read'
 
-const ownOrReadMiddleware = createMiddleware<AppEnv>(async (c, next) => {
-  const auth = authenticated(c)
-  if (!holds(auth, OWN) && !holds(auth, READ_ANY)) throw new ProblemError('FORBIDDEN', { detail: `requires the permission ${OWN} or ${READ_ANY}`, extensions: { permission: OWN, any_of: [OWN, READ_ANY] } })
-  await next()
-})
-
 /** `route` open to creators (their own items) and `media:read` holders (any item). */
-export function ownOrRead<R extends Omit<RouteConfig, 'middleware'>>(route: R): R & { middleware: MiddlewareHandler<AppEnv>; [ACCESS_EXTENSION]: AccessDoc } {
-  const roles = ROLES.filter((role) => rolesWith(OWN).includes(role) || rolesWith(READ_ANY).includes(role))
-  const doc = { public: false, permission: OWN, roles, brand_scope: 'global', any_of: [OWN, READ_ANY] } as AccessDoc
-  return { ...route, security: route.security ?? [{ bearer: [] }], middleware: ownOrReadMiddleware, [ACCESS_EXTENSION]: doc }
-}
+export const ownOrRead = <R extends Omit<RouteConfig, 'middleware'>>(route: R) => withAccess(anyPermission(OWN, READ_ANY), route)
 
 export interface ItemRow {
   rowid: number

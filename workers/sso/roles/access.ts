@@ -21,9 +21,10 @@ import type { MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
-import type { Role } from '../../edge/roles'
+import { ROLES, type Role } from '../../edge/roles'
+import { authenticated } from '../../edge/auth'
 import { timingSafeEqualText } from '../../lib/encoding'
-import { requirePermission, requireRecentAuth, type BrandScope, type RecentAuthPolicy } from './middleware'
+import { holds, requirePermission, requireRecentAuth, type BrandScope, type RecentAuthPolicy } from './middleware'
 import { rolesWith, type Permission } from './permissions'
 
 export const ACCESS_EXTENSION = 'x-fanz-access'
@@ -34,6 +35,8 @@ export type Access =
   /** dev-only tooling authenticated by the DEV_TOKEN_SECRET header instead of a token */
   | { kind: 'dev_secret' }
   | { kind: 'permission'; permission: Permission; brand: BrandScope; stepUp?: RecentAuthPolicy; devOnly?: boolean }
+  /** either of two permissions (global): an owner's route that readers of everything may also use */
+  | { kind: 'any_permission'; permissions: readonly [Permission, Permission] }
 
 export interface AccessDoc {
   public: boolean
@@ -45,6 +48,8 @@ export interface AccessDoc {
   step_up?: { max_age_s: number; strong: boolean }
   credential?: 'x-dev-token-secret'
   dev_only?: boolean
+  /** `any_permission`: each permission that opens the route (`permission` is the first) */
+  any_of?: Permission[]
 }
 
 export const PUBLIC: Access = { kind: 'public' }
@@ -52,6 +57,11 @@ export const DEV_SECRET: Access = { kind: 'dev_secret' }
 
 export function permission(name: Permission, options: { brand?: BrandScope; stepUp?: RecentAuthPolicy; devOnly?: boolean } = {}): Access {
   return { kind: 'permission', permission: name, brand: options.brand ?? 'global', ...(options.stepUp ? { stepUp: options.stepUp } : {}), ...(options.devOnly ? { devOnly: true } : {}) }
+}
+
+/** A route open to holders of `a` or `b` (e.g. a creator's own items, or `media:read` for any). */
+export function anyPermission(a: Permission, b: Permission): Access {
+  return { kind: 'any_permission', permissions: [a, b] }
 }
 
 export function describeAccess(access: Access): AccessDoc {
@@ -69,6 +79,10 @@ export function describeAccess(access: Access): AccessDoc {
         ...(access.stepUp ? { step_up: { max_age_s: access.stepUp.maxAgeS, strong: access.stepUp.strong } } : {}),
         ...(access.devOnly ? { dev_only: true } : {}),
       }
+    case 'any_permission': {
+      const [a, b] = access.permissions
+      return { public: false, permission: a, roles: ROLES.filter((role) => rolesWith(a).includes(role) || rolesWith(b).includes(role)), brand_scope: 'global', any_of: [a, b] }
+    }
   }
 }
 
@@ -111,6 +125,14 @@ export function accessMiddleware(access: Access): MiddlewareHandler<AppEnv> {
         await run(0)
       })
     }
+    case 'any_permission': {
+      const [a, b] = access.permissions
+      return createMiddleware<AppEnv>(async (c, next) => {
+        const auth = authenticated(c)
+        if (!holds(auth, a) && !holds(auth, b)) throw new ProblemError('FORBIDDEN', { detail: `requires the permission ${a} or ${b}`, extensions: { permission: a, any_of: [a, b] } })
+        await next()
+      })
+    }
   }
 }
 
@@ -122,7 +144,7 @@ type Declared<R> = R & { middleware: MiddlewareHandler<AppEnv>; [ACCESS_EXTENSIO
  * is needed and to none when the route is public.
  */
 export function withAccess<R extends Omit<RouteConfig, 'middleware'>>(access: Access, route: R): Declared<R> {
-  const security = route.security ?? (access.kind === 'permission' ? [{ bearer: [] }] : [])
+  const security = route.security ?? (access.kind === 'permission' || access.kind === 'any_permission' ? [{ bearer: [] }] : [])
   return { ...route, security, middleware: accessMiddleware(access), [ACCESS_EXTENSION]: describeAccess(access) }
 }
 
