@@ -270,7 +270,7 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
       // the client went away mid-body: keep what arrived
       broken = true
     } finally {
-      if (!drained) await reader.cancel().catch(() => undefined)
+      if (!drained) await drainOrCancel(reader)
     }
   }
   await sniffIfReady()
@@ -293,6 +293,27 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
   if (tooLarge) throw pastTheEnd(state.length!, ended.value.offset)
   return { offset: ended.value.offset, completed: false, broken }
 }
+
+/**
+ * Reads and drops what is left of a refused body (up to DRAIN_LIMIT bytes) before the answer goes
+ * out. A sender still writing when a 415/413 comes back otherwise sees a reset instead of the
+ * answer, and local `wrangler dev` left the next connection hanging after a cancelled body; a rest
+ * larger than the limit is still cancelled rather than read for nothing.
+ */
+async function drainOrCancel(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let dropped = 0
+  try {
+    while (dropped <= DRAIN_LIMIT) {
+      const { done, value } = await reader.read()
+      if (done) return
+      dropped += value.byteLength
+    }
+  } catch {
+    return
+  }
+  await reader.cancel().catch(() => undefined)
+}
+const DRAIN_LIMIT = 8 * 1024 * 1024
 
 /** 413 for bytes sent past the declared length (those bytes were dropped; the rest is kept). */
 function pastTheEnd(length: number, offset: number): ProblemError {

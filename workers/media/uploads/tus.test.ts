@@ -194,6 +194,29 @@ describe('magic numbers decide, not the claim', () => {
     expect(res.status).toBe(415)
     expect(await res.json()).toMatchObject({ detail: expect.stringContaining('not video/mp4') })
   })
+  it('the rest of a small refused body is read before the answer; a large rest is cancelled', async () => {
+    // a sender still writing when the 415 goes out must see the answer, not a reset connection
+    const counting = (total: number) => {
+      const sent = { bytes: 0 }
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent.bytes >= total) return controller.close()
+          const piece = new TextEncoder().encode('plain text, not a photo '.repeat(2731)).subarray(0, Math.min(64 * 1024, total - sent.bytes))
+          sent.bytes += piece.byteLength
+          controller.enqueue(piece)
+        },
+      })
+      return { stream, sent }
+    }
+    const small = counting(2 * MiB)
+    const first = await createTus(token, 2 * MiB, { filetype: 'image/jpeg' })
+    expect((await patch(token, first.path, 0, small.stream)).status).toBe(415)
+    expect(small.sent.bytes).toBe(2 * MiB)
+    const large = counting(64 * MiB)
+    const second = await createTus(token, 64 * MiB, { filetype: 'video/mp4' })
+    expect((await patch(token, second.path, 0, large.stream)).status).toBe(415)
+    expect(large.sent.bytes).toBeLessThan(32 * MiB)
+  })
 })
 
 describe('limits', () => {
