@@ -130,7 +130,7 @@ export const payoutRefusals = sqliteTable(
     detail: text('detail').notNull(),
     atMs: integer('at_ms').notNull(),
   },
-  (t) => [index('payout_refusals_creator_idx').on(t.creatorId, t.atMs), index('payout_refusals_run_idx').on(t.runId)],
+  (t) => [index('payout_refusals_creator_idx').on(t.creatorId, t.atMs), index('payout_refusals_run_idx').on(t.runId, t.creatorId)],
 )
 
 export const BATCH_STATES = ['draft', 'approved', 'submitted', 'settled', 'partially_failed', 'failed', 'cancelled'] as const
@@ -159,7 +159,7 @@ export const payoutBatches = sqliteTable(
     finishedAtMs: integer('finished_at_ms'),
     updatedAtMs: integer('updated_at_ms').notNull(),
   },
-  (t) => [index('payout_batches_state_idx').on(t.state, t.createdAtMs)],
+  (t) => [index('payout_batches_state_idx').on(t.state, t.createdAtMs), index('payout_batches_run_idx').on(t.runId)],
 )
 
 export const payoutBatchApprovals = sqliteTable(
@@ -215,6 +215,7 @@ export const payouts = sqliteTable(
   (t) => [
     index('payouts_creator_idx').on(t.creatorId, t.createdAtMs),
     index('payouts_batch_idx').on(t.batchId),
+    index('payouts_run_idx').on(t.runId, t.state),
     index('payouts_state_idx').on(t.state, t.nextAttemptAtMs),
     uniqueIndex('payouts_idempotency_key_uq').on(t.idempotencyKey),
   ],
