@@ -11,6 +11,7 @@
  * @module
  */
 import { decimalFromMinor } from '../../payments/bank/money-text'
+import { calendarOfRail, nextBankingDay } from '../calendar/banking-days'
 import type { AchMethod, CheckMethod, PayoutMethod, SepaMethod, WireMethod } from '../methods/methods'
 import type { PostalAddress } from '../methods/postal-address'
 import type { z } from 'zod'
@@ -52,11 +53,14 @@ export function bankReference(payoutId: string): string {
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 
-/** The next Monday-to-Friday after the creation day (UTC): bank holidays are the bank's to roll. */
-export function nextBusinessDay(ms: number): string {
-  let t = ms + 86_400_000
-  while ([0, 6].includes(new Date(t).getUTCDay())) t += 86_400_000
-  return isoDay(t)
+/**
+ * The date a file asks the bank to settle on: the first banking day of the rail's settlement
+ * calendar after the creation day (UTC): FedACH holidays for NACHA, T2 closing days for SEPA
+ * (calendar/). A date on a holiday would be rolled by the bank, and the file's record of when the
+ * money moves would then be wrong.
+ */
+export function settlementDate(rail: 'nacha' | 'sepa', createdAtMs: number): string {
+  return nextBankingDay(calendarOfRail(rail), createdAtMs)
 }
 
 // ------------------------------------------------------------------------------------------- NACHA
@@ -84,7 +88,7 @@ export function buildNachaFile(originator: NachaOriginator, payouts: readonly (F
   const refs = new Map<string, string>()
   let sequence = options.traceBase % 9_999_999
   const createdAt = new Date(options.createdAtMs)
-  const effectiveEntryDate = nextBusinessDay(options.createdAtMs)
+  const effectiveEntryDate = settlementDate('nacha', options.createdAtMs)
   const batches: NachaBatchInput[] = groups.map((g) => ({
     secCode: g.secCode,
     compensation: true,
@@ -136,7 +140,7 @@ export function sepaInputFor(debtor: SepaDebtor, payouts: readonly (FilePayout &
     instructions: [
       {
         id: `${bankReference(options.fileId)}-1`,
-        requestedExecutionDate: nextBusinessDay(options.createdAtMs),
+        requestedExecutionDate: settlementDate('sepa', options.createdAtMs),
         batchBooking: debtor.batchBooking,
         debtor: { name: debtor.debtorName, iban: debtor.iban, bic: debtor.bic, ...(debtor.postalAddress ? { postalAddress: sepaAddress(debtor.postalAddress) } : {}) },
         payments: sorted.map((p) => ({
