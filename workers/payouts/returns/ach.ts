@@ -3,6 +3,8 @@
  * R-code and the trace number of the entry we originated (files/nacha/parser.ts reads it). Each
  * return finds its payout by that trace number (`payouts.processor_ref` of a NACHA payout, set when
  * the file was written) and the amount; then returns/apply.ts decides what the money does.
+ * Notifications of change in the same file (COR entries, addenda 98) correct the creator's ACH
+ * method instead (returns/noc.ts); a file may hold only those.
  * @module
  */
 import type { AuditContext } from '../../compliance/audit'
@@ -11,6 +13,7 @@ import { ProblemError } from '../../edge/problem'
 import { parseNachaFile } from '../files/nacha/parser'
 import { applyReturn, type ReturnOutcome } from './apply'
 import { achReturnText } from './codes'
+import { applyChangeNotice, type AchChangeNotice, type NocOutcome } from './noc'
 
 export interface AchReturnItem {
   original_trace: string
@@ -30,11 +33,15 @@ export interface ImportResult {
   matched: Matched[]
   already_returned: Matched[]
   unmatched: Unmatched[]
-  notifications_of_change: number
+  /** one per addenda 98, in file order: what the correction did to the creator's method */
+  notifications_of_change: NocOutcome[]
 }
 
-/** Reads the returns out of a NACHA file; a file that does not parse, or holds no return, is a 422 naming the lines. */
-export function readAchReturns(text: string): { returns: AchReturnItem[]; notificationsOfChange: number } {
+/**
+ * Reads the returns and notifications of change out of a NACHA file; a file that does not parse, or
+ * holds neither, is a 422 naming the lines.
+ */
+export function readAchReturns(text: string): { returns: AchReturnItem[]; notificationsOfChange: AchChangeNotice[] } {
   const parsed = parseNachaFile(text)
   if (!parsed.ok) {
     throw new ProblemError('VALIDATION_FAILED', {
@@ -43,11 +50,19 @@ export function readAchReturns(text: string): { returns: AchReturnItem[]; notifi
     })
   }
   const returns: AchReturnItem[] = []
-  let noc = 0
+  const noc: AchChangeNotice[] = []
   for (const batch of parsed.file.batches) {
     for (const entry of batch.entries) {
       for (const a of entry.addenda) {
-        if (a.addendaTypeCode === '98') noc += 1
+        if (a.change) {
+          noc.push({
+            original_trace: a.change.originalEntryTraceNumber,
+            noc_trace: a.change.traceNumber,
+            change_code: a.change.changeCode,
+            original_rdfi: a.change.originalReceivingDfi,
+            corrected_data: a.change.correctedData,
+          })
+        }
         if (!a.return) continue
         returns.push({
           original_trace: a.return.originalEntryTraceNumber,
@@ -61,15 +76,18 @@ export function readAchReturns(text: string): { returns: AchReturnItem[]; notifi
       }
     }
   }
-  if (returns.length === 0 && noc === 0) {
-    throw new ProblemError('VALIDATION_FAILED', { detail: 'the file holds no return entries (addenda 99): was an outgoing file sent by mistake?', errors: [{ path: 'body', message: 'no addenda 99 records' }] })
+  if (returns.length === 0 && noc.length === 0) {
+    throw new ProblemError('VALIDATION_FAILED', {
+      detail: 'the file holds no return entries (addenda 99) and no notifications of change (addenda 98): was an outgoing file sent by mistake?',
+      errors: [{ path: 'body', message: 'no addenda 99 or 98 records' }],
+    })
   }
   return { returns, notificationsOfChange: noc }
 }
 
 export async function importAchReturns(env: Env, ctx: AuditContext, text: string, recordedBy: string, sha256: string, nowMs = Date.now()): Promise<ImportResult> {
   const { returns, notificationsOfChange } = readAchReturns(text)
-  const result: ImportResult = { entries: returns.length, matched: [], already_returned: [], unmatched: [], notifications_of_change: notificationsOfChange }
+  const result: ImportResult = { entries: returns.length, matched: [], already_returned: [], unmatched: [], notifications_of_change: [] }
   for (const item of returns) {
     const { results } = await env.DB.prepare(`SELECT id, net_minor FROM payouts WHERE rail = 'nacha' AND processor_ref = ?`).bind(item.original_trace).all<{ id: string; net_minor: number }>()
     const sameAmount = results.filter((r) => r.net_minor === item.amount_minor)
@@ -90,6 +108,7 @@ export async function importAchReturns(env: Env, ctx: AuditContext, text: string
     else if (outcome.status === 'not_returnable') result.unmatched.push({ ...item, why: 'not_returnable', detail: `payout ${outcome.payout_id} is ${outcome.state}`, payout_id: outcome.payout_id })
     else result.matched.push({ ...item, ...outcome })
   }
+  for (const notice of notificationsOfChange) result.notifications_of_change.push(await applyChangeNotice(env, ctx, notice, nowMs))
   await audit(ctx, 'payouts.returns.import', `payout_returns:ach:${sha256}`, {
     source: 'ach_return',
     sha256,
@@ -97,6 +116,7 @@ export async function importAchReturns(env: Env, ctx: AuditContext, text: string
     matched: result.matched.length,
     already_returned: result.already_returned.length,
     unmatched: result.unmatched.map((u) => ({ trace: u.original_trace, code: u.code, why: u.why })),
+    notifications_of_change: result.notifications_of_change.map((n) => ({ trace: n.original_trace, code: n.change_code, status: n.status, payout_id: n.payout_id, new_method_id: n.new_method_id })),
   })
   return result
 }

@@ -1,6 +1,7 @@
 /**
  * `/api/payouts/returns/*` and `/api/payouts/payouts/{id}/return`: what came back from the banks.
- * Finance uploads ACH return files (NACHA with addenda 99) and SEPA pain.002 status reports, or
+ * Finance uploads ACH return files (NACHA with addenda 99, and notifications of change with addenda
+ * 98, which correct the creator's ACH method: noc.ts) and SEPA pain.002 status reports, or
  * records one return by hand; each return finds its payout by the reference written into the bank
  * file and fails it (not yet confirmed: hold voided) or returns it (confirmed: credited back once).
  * Imports are kept in R2 as received (content-addressed) and audited; the answer lists what was
@@ -32,6 +33,27 @@ export const MAX_RETURN_FILE_BYTES = 8 * 1024 * 1024
 
 const Outcome = z.object({ payout_id: z.string(), status: z.string(), state: z.string(), creator_id: z.string(), amount_minor: z.number().int(), currency: z.string() })
 const AchItem = z.object({ original_trace: z.string(), return_trace: z.string(), code: z.string(), reason: z.string(), amount_minor: z.number().int(), date_of_death: z.string().nullable(), addenda_information: z.string() })
+const AchNotificationOfChange = z
+  .object({
+    original_trace: z.string().openapi({ description: 'trace number of the entry we sent' }),
+    noc_trace: z.string().openapi({ description: 'trace number of the COR entry' }),
+    change_code: z.string().openapi({ example: 'C01' }),
+    meaning: z.string().openapi({ example: 'Incorrect DFI account number' }),
+    corrects: z.array(z.enum(['routing_number', 'account_number', 'account_type', 'account_holder_name'])).openapi({ description: 'the method fields the change code corrects' }),
+    status: z.enum(['applied', 'already_applied', 'not_applicable', 'unmatched', 'invalid']).openapi({
+      description:
+        'applied: the method was replaced by the corrected one (usable at once); already_applied: an earlier import did it, or the method in use already carries it; not_applicable: nothing on a payout method to change (e.g. C09), or the creator replaced the method since; unmatched: no payout carries the trace; invalid: the corrected data is malformed or the corrected method does not validate (e.g. a wrong routing check digit): not applied',
+    }),
+    detail: z.string(),
+    payout_id: z.string().nullable(),
+    creator_id: z.string().nullable(),
+    old_method_id: z.string().nullable(),
+    new_method_id: z.string().nullable(),
+    old_summary: z.string().nullable().openapi({ description: 'masked', example: 'ACH checking •••• 6789' }),
+    new_summary: z.string().nullable().openapi({ description: 'masked' }),
+    notified: z.boolean().openapi({ description: 'the creator was mailed about the correction' }),
+  })
+  .openapi('AchNotificationOfChange')
 const AchResult = z
   .object({
     sha256: z.string(),
@@ -39,7 +61,7 @@ const AchResult = z
     matched: z.array(AchItem.extend(Outcome.shape)),
     already_returned: z.array(AchItem.extend(Outcome.shape)),
     unmatched: z.array(AchItem.extend({ why: z.string(), detail: z.string(), payout_id: z.string().nullable() })),
-    notifications_of_change: z.number().int(),
+    notifications_of_change: z.array(AchNotificationOfChange),
   })
   .openapi('AchReturnImport')
 const SepaItem = z.object({ level: z.enum(['group', 'instruction', 'transaction']), end_to_end_id: z.string().nullable(), status: z.string(), code: z.string(), reason: z.string() })
@@ -64,9 +86,9 @@ const achRoute = createRoute(
       method: 'post',
       path: '/returns/ach',
       tags,
-      summary: 'Import an ACH return file (NACHA, addenda 99): each return matched to its payout by the original trace number',
+      summary: 'Import an ACH return file (NACHA, addenda 99 returns and addenda 98 notifications of change): each matched to its payout by the original trace number',
       description:
-        'Body: the file as `text/plain`, or JSON `{ "file": "..." }`. Returns of confirmed (settled) payouts credit the creator back once; returns of payouts not yet confirmed fail them (hold voided). A second import of the same file changes nothing (`already_returned`).',
+        'Body: the file as `text/plain`, or JSON `{ "file": "..." }`. Returns of confirmed (settled) payouts credit the creator back once; returns of payouts not yet confirmed fail them (hold voided). Notifications of change (COR entries) correct the creator\'s ACH payout method the payout went to (a new method replaces it, usable at once, the creator is mailed); a file may hold only those. A second import of the same file changes nothing (`already_returned`, `already_applied`).',
       request: {
         body: {
           // not `required`: @hono/zod-openapi would then validate every body as JSON, text ones too

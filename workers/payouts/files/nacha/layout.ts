@@ -94,6 +94,25 @@ export const ADDENDA_99 = fields({
   traceNumber: [80, 94],
 })
 
+/**
+ * Notification-of-change addenda (SEC code COR: the RDFI posted the entry but tells the originator to
+ * correct the receiver's details before the next one), after moov-io/ach addenda98.go (Parse/String)
+ * and its docs/changes.md: change code (C01 ..), the trace number of the entry we sent, 6 reserved
+ * blanks, the original RDFI (8 digits), 29 characters of corrected data (laid out per change code:
+ * returns/noc.ts), 15 reserved blanks, and the trace number of the COR entry itself.
+ */
+export const ADDENDA_98 = fields({
+  recordType: [1, 1],
+  addendaTypeCode: [2, 3],
+  changeCode: [4, 6],
+  originalEntryTraceNumber: [7, 21],
+  reserved: [22, 27],
+  originalReceivingDfi: [28, 35],
+  correctedData: [36, 64],
+  reservedAfterCorrectedData: [65, 79],
+  traceNumber: [80, 94],
+})
+
 export const BATCH_CONTROL = fields({
   recordType: [1, 1],
   serviceClassCode: [2, 4],

@@ -1,7 +1,8 @@
 /**
  * NACHA ACH file reader and structural check (payouts.md §1): 94-character records, record order
  * 1 (5 (6 7*)+ 8)* 9 then all-9 padding, blocking to 10, batch and file control counts, entry hashes
- * and totals recomputed from the entries, routing check digits. It collects every error it can name
+ * and totals recomputed from the entries, routing check digits; addenda 05, 98 (notification of
+ * change, COR batches only) and 99 (return) read into typed records. It collects every error it can name
  * (line, field, message) instead of stopping at the first; fields of a record with the wrong length
  * are not read, and totals that depend on such a record are not compared.
  * Hand-written for the same reason as the writer: no installed package reads NACHA.
@@ -10,6 +11,7 @@
 import { isValidRoutingNumber } from '../../../payments/bank/iban'
 import {
   ADDENDA_05,
+  ADDENDA_98,
   ADDENDA_99,
   BATCH_CONTROL,
   BATCH_HEADER,
@@ -55,6 +57,25 @@ export interface NachaAddenda {
   entryDetailSequenceNumber: string
   /** addenda type 99 only: the return this entry carries */
   return?: NachaReturnAddenda
+  /** addenda type 98 only: the correction this notification of change carries */
+  change?: NachaChangeAddenda
+}
+
+/** What an addenda 98 (notification of change, SEC code COR) says (layout.ts ADDENDA_98). */
+export interface NachaChangeAddenda {
+  /** `C01` .. */
+  changeCode: string
+  /** trace number of the entry we originated: how a notification finds its payout */
+  originalEntryTraceNumber: string
+  /** RDFI identification (8 digits) of the original entry */
+  originalReceivingDfi: string
+  /**
+   * The 29 characters as written, trailing blanks kept: where each value sits inside depends on the
+   * change code (C03 puts the account at positions 13-29, C06 the transaction code at 21-22, ...).
+   */
+  correctedData: string
+  /** trace number of the COR entry (= its entry detail's) */
+  traceNumber: string
 }
 
 /** What an addenda 99 says about a returned entry (layout.ts ADDENDA_99). */
@@ -271,7 +292,7 @@ export function parseNachaFile(text: string): NachaParseResult {
           damaged = true
           break
         }
-        readAddenda(n, line, lastEntry)
+        readAddenda(n, line, lastEntry, open.batch?.secCode)
         break
       }
       case '8': {
@@ -459,7 +480,7 @@ export function parseNachaFile(text: string): NachaParseResult {
     }
   }
 
-  function readAddenda(n: number, line: string, entry: NachaEntry): void {
+  function readAddenda(n: number, line: string, entry: NachaEntry, secCode: string | undefined): void {
     if (entry.addendaIndicator === '0') {
       fail(n, ADDENDA_05.recordType, `addenda record after entry on line ${entry.line}, whose addenda indicator is 0`)
       return
@@ -473,9 +494,8 @@ export function parseNachaFile(text: string): NachaParseResult {
       readReturnAddenda(n, line, entry)
       return
     }
-    if (type !== '05') {
-      // Notification-of-change (98) addenda have their own layout; they are counted but not read.
-      entry.addenda.push({ line: n, addendaTypeCode: type, paymentRelatedInformation: '', addendaSequenceNumber: 1, entryDetailSequenceNumber: entry.traceNumber.slice(8) })
+    if (type === '98') {
+      readChangeAddenda(n, line, entry, secCode)
       return
     }
     const sequence = digits(n, line, ADDENDA_05.addendaSequenceNumber)
@@ -529,6 +549,34 @@ export function parseNachaFile(text: string): NachaParseResult {
         addendaInformation: alpha(line, ADDENDA_99.addendaInformation).trim(),
         traceNumber: trace,
       },
+    })
+  }
+
+  function readChangeAddenda(n: number, line: string, entry: NachaEntry, secCode: string | undefined): void {
+    const before = errors.length
+    // Notifications of change travel in COR batches only; a 98 elsewhere means the file is not what it claims.
+    if (secCode !== undefined && secCode !== 'COR') fail(n, ADDENDA_98.addendaTypeCode, `addenda 98 (notification of change) in a ${secCode} batch: only COR batches carry them`)
+    const code = slice(line, ADDENDA_98.changeCode)
+    if (!/^C[0-9]{2}$/.test(code)) fail(n, ADDENDA_98.changeCode, `"${code}" is not a change code (C01 ..)`)
+    const original = digits(n, line, ADDENDA_98.originalEntryTraceNumber)
+    const rdfi = digits(n, line, ADDENDA_98.originalReceivingDfi)
+    const correctedData = slice(line, ADDENDA_98.correctedData)
+    if (correctedData.trim() === '') fail(n, ADDENDA_98.correctedData, 'corrected data is blank')
+    // The two reserved fields are not checked: nothing is read from them, and a bank that fills them
+    // should not stop a correction we are obliged to make.
+    const trace = digits(n, line, ADDENDA_98.traceNumber)
+    if (trace !== undefined && trace !== entry.traceNumber) fail(n, ADDENDA_98.traceNumber, `${trace} does not match the entry's trace number ${entry.traceNumber}`)
+    if (entry.addenda.length > 0) fail(n, ADDENDA_98.addendaTypeCode, 'a notification of change entry carries exactly one addenda 98')
+    const base = { line: n, addendaTypeCode: '98', paymentRelatedInformation: '', addendaSequenceNumber: 1, entryDetailSequenceNumber: entry.traceNumber.slice(8) }
+    if (errors.length > before || original === undefined || rdfi === undefined || trace === undefined) {
+      // present but unreadable: counted as the entry's addenda, so the indicator is not blamed too
+      entry.addenda.push(base)
+      return
+    }
+    entry.addenda.push({
+      ...base,
+      entryDetailSequenceNumber: trace.slice(8),
+      change: { changeCode: code, originalEntryTraceNumber: original, originalReceivingDfi: rdfi, correctedData, traceNumber: trace },
     })
   }
 
