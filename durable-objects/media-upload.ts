@@ -235,16 +235,56 @@ export class MediaUpload extends DurableObject<Env> {
    * (0: what was spilled went into this part). Renews the lease.
    */
   async commitPart(lease: string, part: UploadPart, spillLength: number, nowMs: number): Promise<UploadResult<{ offset: number }>> {
+    return this.commitParts(lease, [part], spillLength, nowMs)
+  }
+
+  /**
+   * tus: several parts, the next ones in order, are in R2 and are recorded together (a PATCH with
+   * `Upload-Checksum` holds its parts back until its digest is verified, then commits them at once,
+   * or none). Each must be the next and of the part size (the last may be shorter when it ends the
+   * upload). Renews the lease.
+   */
+  async commitParts(lease: string, parts: UploadPart[], spillLength: number, nowMs: number): Promise<UploadResult<{ offset: number }>> {
     return this.ctx.storage.transactionSync(() => {
       const held = this.#leased(lease, nowMs)
       if (!held.ok) return held
       const row = held.row
-      const expected = row.parts_bytes / row.part_size + 1
-      if (part.partNumber !== expected || (part.size !== row.part_size && row.length !== row.parts_bytes + part.size)) return { ok: false, code: 'bad_part' } as const
-      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO parts (part_number, etag, size) VALUES (?, ?, ?)', part.partNumber, part.etag, part.size)
-      this.ctx.storage.sql.exec('UPDATE upload SET parts_bytes = parts_bytes + ?, spill_length = ?, lease_until_ms = ? WHERE id = 1', part.size, spillLength, nowMs + LEASE_MS)
+      let partsBytes = row.parts_bytes
+      // all checked before any is written: a batch is recorded whole or not at all
+      for (const part of parts) {
+        const expected = partsBytes / row.part_size + 1
+        if (part.partNumber !== expected || (part.size !== row.part_size && row.length !== partsBytes + part.size)) return { ok: false, code: 'bad_part' } as const
+        partsBytes += part.size
+      }
+      for (const part of parts) this.ctx.storage.sql.exec('INSERT OR REPLACE INTO parts (part_number, etag, size) VALUES (?, ?, ?)', part.partNumber, part.etag, part.size)
+      this.ctx.storage.sql.exec('UPDATE upload SET parts_bytes = ?, spill_length = ?, lease_until_ms = ? WHERE id = 1', partsBytes, spillLength, nowMs + LEASE_MS)
       this.#touch(row, nowMs)
-      return { ok: true, value: { offset: row.parts_bytes + part.size + spillLength } } as const
+      return { ok: true, value: { offset: partsBytes + spillLength } } as const
+    })
+  }
+
+  /** tus: the writer is still streaming (parts uploaded but not yet committed): keeps the lease. */
+  async renewLease(lease: string, nowMs: number): Promise<UploadResult<null>> {
+    return this.ctx.storage.transactionSync(() => {
+      const held = this.#leased(lease, nowMs)
+      if (!held.ok) return held
+      this.ctx.storage.sql.exec('UPDATE upload SET lease_until_ms = ? WHERE id = 1', nowMs + LEASE_MS)
+      this.#touch(held.row, nowMs)
+      return { ok: true, value: null } as const
+    })
+  }
+
+  /**
+   * tus: the PATCH keeps nothing (its checksum did not match, or it broke before it could be
+   * verified): releases the lease, the offset and spill stay as they were.
+   */
+  async abandonWrite(lease: string, nowMs: number): Promise<UploadResult<{ offset: number }>> {
+    return this.ctx.storage.transactionSync(() => {
+      const held = this.#leased(lease, nowMs)
+      if (!held.ok) return held
+      this.ctx.storage.sql.exec('UPDATE upload SET lease = NULL, lease_until_ms = NULL WHERE id = 1')
+      this.#touch(held.row, nowMs)
+      return { ok: true, value: { offset: held.row.parts_bytes + held.row.spill_length } } as const
     })
   }
 

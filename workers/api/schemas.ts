@@ -15,7 +15,7 @@ export const Problem = z
   .openapi('Problem')
 
 /** Standard problem responses, spread into a route's `responses`. */
-export const problemResponses = (...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) =>
+export const problemResponses = (...statuses: Array<400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 460>) =>
   Object.fromEntries(statuses.map((status) => [status, { description: `Problem (${status})`, content: { 'application/problem+json': { schema: Problem } } }])) as Record<
     number,
     { description: string; content: { 'application/problem+json': { schema: typeof Problem } } }

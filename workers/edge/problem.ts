@@ -27,13 +27,16 @@ export const PROBLEM_CODES = {
   IDEMPOTENCY_KEY_INVALID: 400,
   SIGNATURE_INVALID: 400,
   PAYMENT_NOT_ROUTABLE: 422,
+  PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** tus checksum extension's own status (not in the IANA registry) */
+  CHECKSUM_MISMATCH: 460,
   RATE_LIMITED: 429,
   UPSTREAM_ERROR: 502,
   NO_HEALTHY_ORIGIN: 503,
   INTERNAL_ERROR: 500,
-} as const satisfies Record<string, ContentfulStatusCode>
+} as const satisfies Record<string, ContentfulStatusCode | 460>
 
 export type ProblemCode = keyof typeof PROBLEM_CODES
 
@@ -72,7 +75,9 @@ const TITLES: Record<ProblemCode, string> = {
   IDEMPOTENCY_KEY_INVALID: 'Malformed Idempotency-Key header',
   SIGNATURE_INVALID: 'Signature verification failed',
   PAYMENT_NOT_ROUTABLE: 'No gateway can take this payment',
+  PRECONDITION_FAILED: 'Precondition failed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
+  CHECKSUM_MISMATCH: 'Checksum mismatch',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   RATE_LIMITED: 'Too many requests',
   UPSTREAM_ERROR: 'Upstream error',
@@ -89,7 +94,7 @@ export class ProblemError extends HTTPException {
   readonly extensions: Record<string, unknown> | undefined
 
   constructor(code: ProblemCode, options: ProblemOptions = {}) {
-    super(PROBLEM_CODES[code], { message: options.detail ?? TITLES[code], cause: options.cause })
+    super(PROBLEM_CODES[code] as ContentfulStatusCode, { message: options.detail ?? TITLES[code], cause: options.cause })
     this.code = code
     this.detail = options.detail
     this.errors = options.errors

@@ -10,12 +10,13 @@
  * @module
  */
 import type { Context } from 'hono'
-import { mediaUploadStub, type UploadErrorCode, type UploadProtocol, type UploadState } from '../../../durable-objects/media-upload'
+import { mediaUploadStub, type MediaUpload, type UploadErrorCode, type UploadPart, type UploadProtocol, type UploadState } from '../../../durable-objects/media-upload'
 import { mediaKeys } from '../../../r2/keys'
 import { audit, type AuditContext } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
 import { newId } from '../../lib/ids'
+import { BodyDigest, ChecksumMismatch, type UploadChecksum } from './checksum'
 import type { CreatorProfile } from './creator'
 import { assertFits, mediaLimits, partSizeFor, UPLOAD_IDLE_MS } from './limits'
 import { checkClaim, kindOf, SNIFF_BYTES, type UploadType } from './sniff'
@@ -175,32 +176,59 @@ export async function finishUpload(actor: Context<AppEnv>, state: UploadState, n
   await audit(actor, 'media.upload.complete', `media_upload:${state.uploadId}`, { item_id: state.itemId, size_bytes: object.size, type: state.sniffedType ?? state.claimedType, protocol: state.protocol })
 }
 
-/** Checks the first bytes of an upload; a refused type terminates the upload and answers 415. */
-export async function assertSniffed(c: Context<AppEnv>, state: UploadState, head: Uint8Array): Promise<UploadType> {
+/**
+ * Checks the first bytes of an upload; a refused type terminates the upload and answers 415.
+ * `record: false` checks without recording the type (bytes not yet verified against their checksum).
+ */
+export async function assertSniffed(c: Context<AppEnv>, state: UploadState, head: Uint8Array, record = true): Promise<UploadType> {
   const verdict = checkClaim(head, state.claimedType as UploadType)
   if (!verdict.ok) {
     await terminateUpload(c, state.uploadId, 'type_refused')
     throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', { detail: `${verdict.detail}; the upload is terminated`, errors: [{ path: 'body', message: verdict.detail }], extensions: { claimed_type: state.claimedType } })
   }
-  const recorded = await mediaUploadStub(c.env, state.uploadId).recordSniffed(verdict.type, Date.now())
-  if (!recorded.ok) throw uploadProblem(recorded.code, state.uploadId, recorded.state)
+  if (record) await recordSniffed(c.env, state.uploadId, verdict.type)
   return verdict.type
 }
 
-export type PatchOutcome = { offset: number; completed: boolean; broken: boolean }
+async function recordSniffed(env: Env, uploadId: string, type: UploadType): Promise<void> {
+  const recorded = await mediaUploadStub(env, uploadId).recordSniffed(type, Date.now())
+  if (!recorded.ok) throw uploadProblem(recorded.code, uploadId, recorded.state)
+}
+
+export interface PatchOutcome {
+  offset: number
+  completed: boolean
+  /** the body ended early */
+  broken: boolean
+  /** a checksummed body that broke: it could not be verified, so nothing of it was kept */
+  discarded: boolean
+}
+
+export interface TusPatchOptions {
+  /** `Upload-Checksum`: nothing of the body is appended unless its digest matches */
+  checksum?: UploadChecksum
+  nowMs?: number
+}
 
 /**
  * One tus PATCH: the body is appended at `offset` (the upload's current offset). Bytes are cut into
  * parts of exactly the upload's part size; what is left over goes to the spill object and is put in
  * front of the next PATCH's bytes. When the connection breaks mid-body, everything read so far is
  * kept and the answer says so (`broken`): the client resumes from the new offset.
+ *
+ * With a checksum the body is all or nothing: parts it fills are uploaded to R2 as they fill (a
+ * body may be far larger than memory) but recorded in the MediaUpload object only once the digest
+ * matches, together with the new spill and offset. On a mismatch, a break or bytes past the end,
+ * nothing is recorded: the spill object keeps its content, the offset stays, and the R2 parts
+ * uploaded meanwhile are orphans that the next PATCH's parts of the same numbers replace (R2 keeps
+ * the last upload of a part number; completion names parts by number and etag).
  */
-export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset: number, body: ReadableStream<Uint8Array> | null, nowMs = Date.now()): Promise<PatchOutcome> {
+export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset: number, body: ReadableStream<Uint8Array> | null, options: TusPatchOptions = {}): Promise<PatchOutcome> {
   const env = c.env
   const stub = mediaUploadStub(env, uploadId)
-  const begun = await stub.beginWrite(offset, nowMs)
+  const begun = await stub.beginWrite(offset, options.nowMs ?? Date.now())
   if (!begun.ok) {
-    if (begun.code === 'completed' && begun.state && begun.state.length === offset) return { offset, completed: true, broken: false }
+    if (begun.code === 'completed' && begun.state && begun.state.length === offset) return { offset, completed: true, broken: false, discarded: false }
     throw uploadProblem(begun.code, uploadId, begun.state)
   }
   const { lease } = begun.value
@@ -212,6 +240,11 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
   let base = state.partsBytes
   let nextPart = state.partsBytes / partSize + 1
   let sniffed = state.sniffedType !== null
+  const digest = options.checksum ? new BodyDigest(options.checksum) : null
+  /** checksummed: parts in R2, recorded once the digest matches */
+  const held: UploadPart[] = []
+  /** checksummed: the type sniffed from bytes not yet verified */
+  let unverifiedType: UploadType | null = null
 
   if (state.spillLength > 0) {
     const spill = await env.MEDIA.get(mediaKeys.uploadSpill(uploadId))
@@ -222,9 +255,16 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
   }
 
   const flushPart = async (size: number): Promise<void> => {
-    const part = await env.MEDIA.resumeMultipartUpload(state.objectKey, state.r2UploadId).uploadPart(nextPart, size === partSize ? buffer : buffer.slice(0, size))
-    const committed = await stub.commitPart(lease, { partNumber: nextPart, etag: part.etag, size }, 0, Date.now())
-    if (!committed.ok) throw uploadProblem(committed.code, uploadId, committed.state)
+    const uploaded = await env.MEDIA.resumeMultipartUpload(state.objectKey, state.r2UploadId).uploadPart(nextPart, size === partSize ? buffer : buffer.slice(0, size))
+    const part = { partNumber: nextPart, etag: uploaded.etag, size }
+    if (digest) {
+      held.push(part)
+      const renewed = await stub.renewLease(lease, Date.now())
+      if (!renewed.ok) throw uploadProblem(renewed.code, uploadId, renewed.state)
+    } else {
+      const committed = await stub.commitPart(lease, part, 0, Date.now())
+      if (!committed.ok) throw uploadProblem(committed.code, uploadId, committed.state)
+    }
     nextPart++
     base += size
     filled = 0
@@ -233,7 +273,9 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
     if (sniffed || base !== 0) return
     const needed = Math.min(SNIFF_BYTES, state.length ?? SNIFF_BYTES)
     if (filled < needed) return
-    await assertSniffed(c, state, buffer.subarray(0, filled))
+    // a lie is refused as soon as it shows, verified or not; the type is recorded once verified
+    const type = await assertSniffed(c, state, buffer.subarray(0, filled), !digest)
+    if (digest) unverifiedType = type
     sniffed = true
   }
 
@@ -249,6 +291,7 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
           drained = true
           break
         }
+        await digest?.update(value)
         let chunk = value
         if (state.length !== null && base + filled + chunk.byteLength > state.length) {
           // bytes beyond the declared length are not the file: keep what fits, refuse the rest
@@ -266,6 +309,7 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
         if (tooLarge) break
       }
     } catch (err) {
+      digest?.abandon()
       if (err instanceof ProblemError) throw err
       // the client went away mid-body: keep what arrived
       broken = true
@@ -273,25 +317,54 @@ export async function writeTusPatch(c: Context<AppEnv>, uploadId: string, offset
       if (!drained) await drainOrCancel(reader)
     }
   }
+
+  if (digest) {
+    const abandon = async (): Promise<number> => {
+      const released = await stub.abandonWrite(lease, Date.now())
+      if (!released.ok) throw uploadProblem(released.code, uploadId, released.state)
+      return released.value.offset
+    }
+    if (broken) return { offset: await abandon(), completed: false, broken: true, discarded: true }
+    if (tooLarge) {
+      digest.abandon()
+      const kept = await abandon()
+      throw new ProblemError('PAYLOAD_TOO_LARGE', {
+        detail: `the upload is ${state.length} bytes long and this body runs past its end, so its Upload-Checksum cannot be verified: nothing of it was kept`,
+        errors: [{ path: 'body', message: `more bytes than Upload-Length ${state.length}` }],
+        headers: { 'upload-offset': String(kept) },
+      })
+    }
+    if (!(await digest.matches())) throw new ChecksumMismatch(digest.algorithm, await abandon())
+    if (unverifiedType) await recordSniffed(env, uploadId, unverifiedType)
+  }
   await sniffIfReady()
 
   if (state.length !== null && base + filled === state.length) {
     if (!sniffed) await assertSniffed(c, state, buffer.subarray(0, filled))
     if (filled > 0 || nextPart === 1) await flushPart(filled)
+    await commitHeld(stub, lease, held, uploadId)
     const finished = await stub.state(Date.now())
     if (!finished.ok) throw uploadProblem(finished.code, uploadId)
     state = finished.value
     await finishUpload(c, state)
     if (tooLarge) throw pastTheEnd(state.length!, state.length!)
-    return { offset: state.length!, completed: true, broken: false }
+    return { offset: state.length!, completed: true, broken: false, discarded: false }
   }
 
+  await commitHeld(stub, lease, held, uploadId)
   if (filled > 0) await env.MEDIA.put(mediaKeys.uploadSpill(uploadId), buffer.subarray(0, filled))
   const ended = await stub.endWrite(lease, filled, Date.now())
   if (!ended.ok) throw uploadProblem(ended.code, uploadId, ended.state)
   await env.DB.prepare("UPDATE media_uploads SET received_bytes = ?, expires_at_ms = ? WHERE id = ? AND status = 'open'").bind(ended.value.offset, Date.now() + state.idleMs, uploadId).run()
   if (tooLarge) throw pastTheEnd(state.length!, ended.value.offset)
-  return { offset: ended.value.offset, completed: false, broken }
+  return { offset: ended.value.offset, completed: false, broken, discarded: false }
+}
+
+/** Records a verified PATCH's parts in one step (the spill becomes empty until endWrite says otherwise). */
+async function commitHeld(stub: DurableObjectStub<MediaUpload>, lease: string, held: UploadPart[], uploadId: string): Promise<void> {
+  if (held.length === 0) return
+  const committed = await stub.commitParts(lease, held, 0, Date.now())
+  if (!committed.ok) throw uploadProblem(committed.code, uploadId, committed.state)
 }
 
 /**

@@ -3,6 +3,8 @@
  * tus calls through the whole Worker.
  * @module
  */
+import { md5, sha1 } from '@noble/hashes/legacy.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { env } from 'cloudflare:workers'
 import { call, fetchWorker, tokenFor } from '../../../test/helpers'
 
@@ -55,6 +57,17 @@ export async function sha256(bytes: Uint8Array | ArrayBuffer): Promise<string> {
 
 export const b64 = (text: string) => btoa(text)
 
+/**
+ * An `Upload-Checksum` value for `bytes` (tus checksum extension), computed with @noble/hashes so
+ * the tests do not share the server's hashing code.
+ */
+export function uploadChecksum(algorithm: 'sha1' | 'md5' | 'sha256', bytes: Uint8Array): string {
+  const digest = { sha1, md5, sha256: nobleSha256 }[algorithm](bytes)
+  let binary = ''
+  for (const byte of digest) binary += String.fromCharCode(byte)
+  return `${algorithm} ${btoa(binary)}`
+}
+
 export function metadata(pairs: Record<string, string>): string {
   return Object.entries(pairs)
     .map(([k, v]) => `${k} ${b64(v)}`)
@@ -89,8 +102,8 @@ export async function createTus(token: string, length: number, meta: Record<stri
  * A PATCH at `offset`. `declaredLength` is the Content-Length a client announces (tus-js-client
  * always sends one): with a breaking stream it is more than will arrive.
  */
-export function patch(token: string, path: string, offset: number, body: Uint8Array | ReadableStream<Uint8Array>, declaredLength?: number): Promise<Response> {
-  const headers: Record<string, string> = { 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }
+export function patch(token: string, path: string, offset: number, body: Uint8Array | ReadableStream<Uint8Array>, declaredLength?: number, extraHeaders: Record<string, string> = {}): Promise<Response> {
+  const headers: Record<string, string> = { 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', ...extraHeaders }
   if (declaredLength !== undefined) headers['content-length'] = String(declaredLength)
   return tus('PATCH', path, { token, body, headers })
 }

@@ -1,8 +1,8 @@
 /**
  * tus 1.0.0 resumable uploads (tus.io/protocols/resumable-upload; media.md §5) for creators:
- * core (HEAD, PATCH), creation, creation-with-upload, creation-defer-length, expiration and
- * termination, on top of an R2 multipart upload (store.ts cuts every PATCH into the upload's one
- * part size).
+ * core (HEAD, PATCH), creation, creation-with-upload, creation-defer-length, expiration,
+ * termination and checksum, on top of an R2 multipart upload (store.ts cuts every PATCH into the
+ * upload's one part size).
  *
  * `OPTIONS /api/media/uploads/tus` (public: server capabilities), `POST` (create),
  * `HEAD|GET /api/media/uploads/tus/{id}` (offset; Hono answers HEAD with the GET route, so the
@@ -12,6 +12,12 @@
  * another protocol version is answered 412 after the access check (401/403 come first, like on
  * every other route). `Location` is relative: Node's tus-js-client cannot resolve `*.localhost`
  * hosts and resolves a relative location against the endpoint it was given.
+ *
+ * Checksum: a PATCH (or a creation-with-upload POST) may carry `Upload-Checksum: <algorithm>
+ * <base64 digest of this body>` (algorithms in `Tus-Checksum-Algorithm`); an unknown algorithm or a
+ * malformed header is 400 before a byte is read, a body with another digest is `460 Checksum
+ * Mismatch` and nothing of it is appended, and neither is anything of a checksummed body that
+ * breaks off (it cannot be verified).
  * @module
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
@@ -21,6 +27,7 @@ import { problemResponses } from '../../api/schemas'
 import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
 import { PUBLIC, permission, withAccess } from '../../sso/roles/access'
+import { ChecksumMismatch, parseUploadChecksum, TUS_CHECKSUM_ALGORITHMS } from './checksum'
 import { uploadingCreator } from './creator'
 import { assertFits, mediaLimits } from './limits'
 import { isUploadType, UPLOAD_TYPES } from './sniff'
@@ -28,7 +35,7 @@ import { mediaUploadStub } from '../../../durable-objects/media-upload'
 import { openUpload, ownUpload, terminateUpload, uploadProblem, uploadState, writeTusPatch } from './store'
 
 export const TUS_VERSION = '1.0.0'
-export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,expiration,termination'
+export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,expiration,termination,checksum'
 export const TUS_CONTENT_TYPE = 'application/offset+octet-stream'
 const TUS_BASE = '/api/media/uploads/tus'
 
@@ -42,27 +49,31 @@ export const tusResponseHeaders = createMiddleware<AppEnv>(async (c, next) => {
   }
 })
 
-/**
- * 412 for a client speaking another version of the protocol (or none). Rendered here because the
- * shared problem table has no 412 code (PRECONDITION_FAILED is asked for in the MediaHub report).
- */
+/** 412 for a client speaking another version of the protocol (or none). */
 const tusVersion = createMiddleware<AppEnv>(async (c, next) => {
   const version = c.req.header('tus-resumable')
   if (version !== TUS_VERSION) {
-    const body = {
-      type: 'about:blank',
-      title: 'Precondition failed',
-      status: 412,
+    throw new ProblemError('PRECONDITION_FAILED', {
       detail: `this server speaks tus ${TUS_VERSION}; got ${version ?? 'no Tus-Resumable header'}`,
-      instance: new URL(c.req.url).pathname,
-      code: 'PRECONDITION_FAILED',
-      ...(c.var.requestId ? { request_id: c.var.requestId } : {}),
       errors: [{ path: 'header.tus-resumable', message: `must be ${TUS_VERSION}` }],
-    }
-    return c.body(JSON.stringify(body), 412, { 'content-type': 'application/problem+json', 'tus-version': TUS_VERSION })
+      headers: { 'tus-version': TUS_VERSION },
+    })
   }
   await next()
 })
+
+/** 460 Checksum Mismatch: the body was not appended; `headers` say where the upload stands. */
+function checksumMismatch(mismatch: ChecksumMismatch, headers: Record<string, string>): ProblemError {
+  return new ProblemError('CHECKSUM_MISMATCH', {
+    detail: `the body's ${mismatch.algorithm} digest is not the one in Upload-Checksum; nothing of it was appended: send it again from Upload-Offset ${mismatch.offset}`,
+    errors: [{ path: 'header.upload-checksum', message: `does not match the body's ${mismatch.algorithm} digest` }],
+    headers: { ...headers, 'upload-offset': String(mismatch.offset) },
+  })
+}
+
+/** The two tus answers as OpenAPI declares them: problem+json with what they mean here. */
+const wrongVersion = { 412: { ...problemResponses(412)[412]!, description: 'Tus-Resumable is not 1.0.0 (Tus-Version names the one spoken)' } }
+const checksumMismatchResponse = { 460: { ...problemResponses(460)[460]!, description: 'Checksum Mismatch: the body does not have the digest in Upload-Checksum; nothing was appended (Upload-Offset unchanged)' } }
 
 type Route = Parameters<typeof withAccess>[1]
 function tusRoute<R extends Route>(route: R) {
@@ -73,6 +84,10 @@ function tusRoute<R extends Route>(route: R) {
 const TusHeaders = z.object({
   'tus-resumable': z.string().optional().openapi({ description: `must be ${TUS_VERSION} (412 otherwise)`, example: TUS_VERSION }),
 })
+const UploadChecksumHeader = z
+  .string()
+  .optional()
+  .openapi({ description: `checksum extension: "<algorithm> <base64 digest of this request's body>", algorithm one of ${TUS_CHECKSUM_ALGORITHMS} (400 otherwise; 460 when the body has another digest)`, example: 'sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0=' })
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'upl_01JFANZ0000000000000000001' }) })
 const binary = z.string().openapi({ type: 'string', format: 'binary' })
 
@@ -126,12 +141,17 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         path: '/uploads/tus',
         tags: ['media'],
         summary: 'tus server capabilities (version, extensions, largest upload)',
-        responses: { 204: { description: 'Tus-Version, Tus-Extension, Tus-Max-Size' } },
+        responses: { 204: { description: 'Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm' } },
       }),
     ),
     (c) => {
       const limits = mediaLimits(c.env)
-      return c.body(null, 204, { 'tus-version': TUS_VERSION, 'tus-extension': TUS_EXTENSIONS, 'tus-max-size': String(Math.max(limits.maxImageBytes, limits.maxVideoBytes)) })
+      return c.body(null, 204, {
+        'tus-version': TUS_VERSION,
+        'tus-extension': TUS_EXTENSIONS,
+        'tus-max-size': String(Math.max(limits.maxImageBytes, limits.maxVideoBytes)),
+        'tus-checksum-algorithm': TUS_CHECKSUM_ALGORITHMS,
+      })
     },
   )
 
@@ -148,13 +168,15 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
             'upload-length': z.string().optional(),
             'upload-defer-length': z.string().optional(),
             'upload-metadata': z.string().optional(),
+            'upload-checksum': UploadChecksumHeader,
           }),
           body: { required: false, content: { [TUS_CONTENT_TYPE]: { schema: binary } } },
         },
         responses: {
           201: { description: 'Created: Location (relative), Upload-Expires, Upload-Offset when bytes came with it; Media-Item-Id names the item' },
           ...problemResponses(400, 401, 403, 409, 413, 415, 422),
-          412: { description: 'Tus-Resumable is not 1.0.0' },
+          ...wrongVersion,
+          ...checksumMismatchResponse,
         },
       }),
     ),
@@ -170,6 +192,7 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `Upload-Length ${length} is above Tus-Max-Size ${maxSize}`, errors: [{ path: 'header.upload-length', message: `at most ${maxSize}` }], headers: { 'tus-max-size': String(maxSize) }, extensions: { limit: 'Tus-Max-Size', limit_bytes: maxSize } })
       }
       const metadata = parseUploadMetadata(c.req.header('upload-metadata'))
+      const checksum = parseUploadChecksum(c.req.header('upload-checksum'))
       const filetype = metadata.filetype
       if (!filetype || !isUploadType(filetype)) {
         throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', {
@@ -185,8 +208,14 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
       // creation-with-upload: the first bytes came with the POST
       if (c.req.raw.body && c.req.header('content-type') !== undefined) {
         assertOffsetStream(c)
-        const written = await writeTusPatch(c, opened.uploadId, 0, c.req.raw.body)
-        headers['upload-offset'] = String(written.offset)
+        try {
+          const written = await writeTusPatch(c, opened.uploadId, 0, c.req.raw.body, { checksum })
+          headers['upload-offset'] = String(written.offset)
+        } catch (err) {
+          // the upload exists (Location) but holds none of these bytes
+          if (err instanceof ChecksumMismatch) throw checksumMismatch(err, headers)
+          throw err
+        }
       }
       return c.body(null, 201, headers)
     },
@@ -200,7 +229,7 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         tags: ['media'],
         summary: 'Offset of a tus upload (send HEAD, as tus clients do; GET answers the same)',
         request: { params: IdParam, headers: TusHeaders },
-        responses: { 200: { description: 'Upload-Offset, Upload-Length (or Upload-Defer-Length), Upload-Expires; Cache-Control: no-store' }, ...problemResponses(401, 403, 404), 410: { description: 'Expired' }, 412: { description: 'Tus-Resumable is not 1.0.0' } },
+        responses: { 200: { description: 'Upload-Offset, Upload-Length (or Upload-Defer-Length), Upload-Expires; Cache-Control: no-store' }, ...problemResponses(401, 403, 404), 410: { description: 'Expired' }, ...wrongVersion },
       }),
     ),
     async (c) => {
@@ -225,14 +254,15 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         summary: 'Append bytes to a tus upload at Upload-Offset',
         request: {
           params: IdParam,
-          headers: TusHeaders.extend({ 'upload-offset': z.string().optional(), 'upload-length': z.string().optional() }),
+          headers: TusHeaders.extend({ 'upload-offset': z.string().optional(), 'upload-length': z.string().optional(), 'upload-checksum': UploadChecksumHeader }),
           body: { required: true, content: { [TUS_CONTENT_TYPE]: { schema: binary } } },
         },
         responses: {
           204: { description: 'Upload-Offset: the new offset' },
           ...problemResponses(400, 401, 403, 404, 409, 413, 415),
           410: { description: 'Expired' },
-          412: { description: 'Tus-Resumable is not 1.0.0' },
+          ...wrongVersion,
+          ...checksumMismatchResponse,
         },
       }),
     ),
@@ -241,6 +271,7 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
       assertOffsetStream(c)
       const offset = nonNegativeInt(c, 'Upload-Offset')
       if (offset === undefined) throw headerProblem('Upload-Offset', 'required')
+      const checksum = parseUploadChecksum(c.req.header('upload-checksum'))
       const row = await ownUpload(c, id, 'tus')
       const length = nonNegativeInt(c, 'Upload-Length')
       if (length !== undefined) {
@@ -266,11 +297,24 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         }
       }
       // the work goes on when the client disconnects, so what arrived before the break is kept
-      const work = writeTusPatch(c, id, offset, c.req.raw.body)
+      const work = writeTusPatch(c, id, offset, c.req.raw.body, { checksum })
       c.executionCtx.waitUntil(work.catch(() => undefined))
-      const written = await work
+      let written: Awaited<typeof work>
+      try {
+        written = await work
+      } catch (err) {
+        if (err instanceof ChecksumMismatch) throw checksumMismatch(err, { 'upload-expires': httpDate((await uploadState(c.env, id)).expiresAtMs) })
+        throw err
+      }
       const expires = await uploadState(c.env, id)
       const headers = { 'upload-offset': String(written.offset), ...(written.completed ? {} : { 'upload-expires': httpDate(expires.expiresAtMs) }) }
+      if (written.discarded) {
+        throw new ProblemError('MALFORMED_BODY', {
+          detail: `the body ended early, so its Upload-Checksum cannot be verified: nothing of it was kept; resume from Upload-Offset ${written.offset}`,
+          errors: [{ path: 'body', message: 'shorter than sent; a checksummed body is kept only whole' }],
+          headers,
+        })
+      }
       if (written.broken) {
         throw new ProblemError('MALFORMED_BODY', { detail: `the body ended early; ${written.offset} bytes are kept: resume from Upload-Offset ${written.offset}`, headers })
       }
@@ -286,7 +330,7 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         tags: ['media'],
         summary: 'Terminate a tus upload (its bytes are discarded)',
         request: { params: IdParam, headers: TusHeaders },
-        responses: { 204: { description: 'Terminated' }, ...problemResponses(401, 403, 404, 409), 410: { description: 'Expired' }, 412: { description: 'Tus-Resumable is not 1.0.0' } },
+        responses: { 204: { description: 'Terminated' }, ...problemResponses(401, 403, 404, 409), 410: { description: 'Expired' }, ...wrongVersion },
       }),
     ),
     async (c) => {
