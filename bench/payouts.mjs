@@ -68,6 +68,7 @@ async function measureSize(port, n, holdSample, say) {
     base.push(await get(port, new http.Agent({ keepAlive: false }), '/__bench/payouts/baseline'))
     const b = base.reduce((x, y) => (y.ms < x.ms ? y : x))
     say(`  ${n.toLocaleString('en-US')} creators seeded in ${fmt(seedS, 1)} s; run: ${r.counts.payouts} payouts, ${r.counts.refusals} refusals, ${r.counts.not_due} not due, ${r.counts.batches} batches, ${r.counts.nacha_files} NACHA files (${r.counts.nacha_entries} entries), ${r.counts.sepa_files} pain.001 files (${r.counts.sepa_entries} payments), ${fmt(r.counts.file_bytes / 1e6, 1)} MB of files; holds placed ${r.counts.held}/${r.sample}${r.holds_timed_out ? ' (sample stopped after 120 s)' : ''}`)
+    say(`  refusals by code: ${Object.entries(r.refusal_codes ?? {}).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}`)
     say(`  ${n.toLocaleString('en-US')} stage ms: ${Object.entries(r.ms).map(([k, v]) => `${k} ${v}`).join(', ')}; baseline ${b.ms}`)
     return { n, base: b, run: r }
   } finally {

@@ -176,6 +176,7 @@ benchPayouts.get('/__bench/payouts/run', async (c) => {
   const env = c.env
   const ctx = { env, actor: 'system:bench' }
   const ms = { facts: 0, decide: 0, persist: 0, holds: 0, batching: 0, files: 0, total: 0 }
+  const refusalCodes: Record<string, number> = {}
   const counts = { evaluated: 0, payouts: 0, refusals: 0, not_due: 0, held: 0, batches: 0, nacha_files: 0, nacha_entries: 0, sepa_files: 0, sepa_entries: 0, file_bytes: 0 }
   /** per rail:currency: the rail's per-batch fee paid once per batch instead of once per payout */
   const saved: Record<string, { batches: number; payouts: number; per_batch_fixed_minor: number; saved_minor: number }> = {}
@@ -197,6 +198,7 @@ benchPayouts.get('/__bench/payouts/run', async (c) => {
     counts.not_due += e.notDue
     counts.payouts += e.pays.length
     counts.refusals += e.refusals.length
+    for (const r of e.refusals) refusalCodes[r.code] = (refusalCodes[r.code] ?? 0) + 1
     // 2. persist: the payout rows (pending, no hold yet) and the refusals
     await insertPayouts(env.DB, runId, e.pays, 'scheduled', nowMs)
     await recordRefusals(env.DB, runId, e.refusals, nowMs)
@@ -256,7 +258,7 @@ benchPayouts.get('/__bench/payouts/run', async (c) => {
   await env.DB.prepare(`UPDATE payout_runs SET state = 'done', evaluated = ?, created = ?, refused = ?, finished_at_ms = ? WHERE id = ?`).bind(counts.evaluated, counts.payouts, counts.refusals, Date.now(), runId).run()
   // the sample's ledger funding is set-up, not the run
   ms.total = Date.now() - t0 - fundingMs
-  return c.json({ run_id: runId, sample, holds_timed_out: timedOut, ms, counts, saved })
+  return c.json({ run_id: runId, sample, holds_timed_out: timedOut, ms, counts, refusal_codes: refusalCodes, saved })
 })
 
 /**

@@ -15,7 +15,7 @@ import type { AppEnv } from '../../edge/context'
 import { ProblemError } from '../../edge/problem'
 import { newId } from '../../lib/ids'
 import { newestFirstPage, PageQuery } from '../../lib/pagination'
-import { permission, withAccess } from '../../sso/roles/access'
+import { anyPermission, permission, withAccess } from '../../sso/roles/access'
 import { MAX_DISTANCE, MAX_QUERY_HASHES, MAX_REMOVE_BATCH } from '../../../durable-objects/hash-index'
 import { bytesToHex } from './hamming'
 import { DEFAULT_CHUNK_LINES, importMessage, MAX_KEPT_ERRORS, type ImportLineError } from './import-consumer'
@@ -189,7 +189,8 @@ export const removeEntriesRoute = createRoute(withAccess(manage, {
   responses: { 200: json('Removed', z.object({ removed: z.number().int(), not_found: z.number().int() })), ...problemResponses(400, 401, 403, 404, 422) },
 }))
 
-export const matchRoute = createRoute(withAccess(permission('media:read'), {
+// what moderators and hash-list managers do, whatever else they may read
+export const matchRoute = createRoute(withAccess(anyPermission('media:moderate', 'media:hashlists:manage'), {
   method: 'post',
   path: '/hash-matches',
   tags,
