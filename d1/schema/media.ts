@@ -49,6 +49,11 @@ export const mediaItems = sqliteTable(
     pdqQuality: integer('pdq_quality'),
     /** the classifier's verdict and scores (JSON), set by ingest */
     classifierJson: text('classifier_json'),
+    /**
+     * images too large to decode in a Worker (above about 8 MP): the packager's downscaled display
+     * rendition in MEDIA, which ingest fingerprints and delivery marks instead of the original
+     */
+    displayKey: text('display_key'),
     /** videos: the packager's A/B HLS variants are in R2 */
     hlsSegments: integer('hls_segments'),
     /** why it was rejected, removed or failed (a code from the workflow) */

@@ -1,0 +1,1 @@
+ALTER TABLE `media_items` ADD `display_key` text;
