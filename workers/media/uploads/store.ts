@@ -18,7 +18,7 @@ import { ProblemError } from '../../edge/problem'
 import { newId } from '../../lib/ids'
 import { BodyDigest, ChecksumMismatch, type UploadChecksum } from './checksum'
 import type { CreatorProfile } from './creator'
-import { assertFits, mediaLimits, partSizeFor, UPLOAD_IDLE_MS } from './limits'
+import { assertFits, mediaLimits, partSizeFor, quotaOf, quotaProblem, UPLOAD_IDLE_MS, usedBytesSql } from './limits'
 import { checkClaim, kindOf, SNIFF_BYTES, type UploadType } from './sniff'
 
 export interface OpenUploadInput {
@@ -66,14 +66,25 @@ export async function openUpload(c: Context<AppEnv>, input: OpenUploadInput, now
   })
   if (!created.ok) throw new Error(`MediaUpload ${uploadId}: ${created.code}`)
   const expiresAtMs = created.value.expiresAtMs
-  await c.env.DB.batch([
+  // the quota is checked again inside the insert: D1 runs one statement at a time, so of two
+  // uploads started side by side for the last free bytes only one row is written
+  const quota = input.length === null ? null : await quotaOf(c.env, input.creator.id)
+  const [, upload] = await c.env.DB.batch([
     c.env.DB.prepare(
-      `INSERT INTO media_items (id, creator_id, brand_id, kind, status, title, original_key, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?)`,
-    ).bind(itemId, input.creator.id, input.creator.brandId, kindOf(input.type), input.title, objectKey, nowMs, nowMs),
+      `INSERT INTO media_items (id, creator_id, brand_id, kind, status, title, original_key, created_at_ms, updated_at_ms)
+       SELECT ?1, ?2, ?3, ?4, 'uploading', ?5, ?6, ?7, ?7 WHERE ?8 IS NULL OR ${usedBytesSql('?2')} + ?8 <= ?9`,
+    ).bind(itemId, input.creator.id, input.creator.brandId, kindOf(input.type), input.title, objectKey, nowMs, input.length, quota),
     c.env.DB.prepare(
-      `INSERT INTO media_uploads (id, item_id, creator_id, protocol, declared_length, received_bytes, status, metadata_json, expires_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, 0, 'open', ?, ?, ?)`,
+      `INSERT INTO media_uploads (id, item_id, creator_id, protocol, declared_length, received_bytes, status, metadata_json, expires_at_ms, created_at_ms)
+       SELECT ?1, ?2, ?3, ?4, ?5, 0, 'open', ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM media_items WHERE id = ?2)`,
     ).bind(uploadId, itemId, input.creator.id, input.protocol, input.length, JSON.stringify(input.metadata), expiresAtMs, nowMs),
   ])
+  // nothing written = no room (a write's count may include trigger rows, so only zero is telling)
+  if (upload!.meta.changes === 0) {
+    await discardBytes(c.env, created.value)
+    await mediaUploadStub(c.env, uploadId).markTerminated(nowMs)
+    throw await quotaProblem(c.env, input.creator.id, input.length!, input.lengthField)
+  }
   await audit(c, 'media.upload.create', `media_upload:${uploadId}`, { item_id: itemId, creator_id: input.creator.id, protocol: input.protocol, type: input.type, length: input.length })
   return { uploadId, itemId, partSize, expiresAtMs }
 }

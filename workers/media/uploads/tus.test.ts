@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { mediaUploadStub } from '../../../durable-objects/media-upload'
 import { tokenFor } from '../../../test/helpers'
 import { expireUploadsJob } from './api'
+import { usageOf } from './limits'
 import { ALEX_CREATOR, breakingStream, createTus, creatorToken, fakeJpeg, fakeMp4, itemRow, MiB, noise, patch, PNG_SIGNATURE, sha256, tus } from './test-support'
 
 let token: string
@@ -235,6 +236,34 @@ describe('limits', () => {
       const over = await tus('POST', '/api/media/uploads/tus', { token, headers: { 'upload-length': '1000', 'upload-metadata': `filetype ${btoa('image/jpeg')}` } })
       expect(over.status).toBe(413)
       expect(await over.json()).toMatchObject({ limit: 'quota', limit_bytes: 1 })
+    } finally {
+      await env.DB.prepare('DELETE FROM media_quotas WHERE creator_id = ?').bind(ALEX_CREATOR).run()
+    }
+  })
+})
+
+describe('the quota under concurrency', () => {
+  it('of six uploads started at once for the last free bytes exactly one is accepted; deferred lengths too', async () => {
+    const { storedBytes, reservedBytes } = await usageOf(env, ALEX_CREATOR)
+    await env.DB.prepare("INSERT INTO media_quotas (creator_id, quota_bytes, updated_by, updated_at_ms) VALUES (?, ?, 'test', 0) ON CONFLICT(creator_id) DO UPDATE SET quota_bytes = excluded.quota_bytes")
+      .bind(ALEX_CREATOR, storedBytes + reservedBytes + 10_000)
+      .run()
+    try {
+      const started = await Promise.all(
+        Array.from({ length: 6 }, () => tus('POST', '/api/media/uploads/tus', { token, headers: { 'upload-length': '6000', 'upload-metadata': `filetype ${btoa('image/jpeg')}` } })),
+      )
+      expect(started.map((r) => r.status).sort()).toEqual([201, 413, 413, 413, 413, 413])
+      // the four refused left nothing reserved: the accepted one holds 6,000 of the 10,000
+      expect((await usageOf(env, ALEX_CREATOR)).reservedBytes).toBe(reservedBytes + 6000)
+
+      // two uploads of unknown length each declare 3,000 of the 4,000 left at the same moment
+      const deferred = await Promise.all(
+        [0, 1].map(() => tus('POST', '/api/media/uploads/tus', { token, headers: { 'upload-defer-length': '1', 'upload-metadata': `filetype ${btoa('image/jpeg')}` } })),
+      )
+      expect(deferred.map((r) => r.status)).toEqual([201, 201])
+      const declared = await Promise.all(deferred.map((r) => patch(token, r.headers.get('location')!, 0, new Uint8Array(), undefined, { 'upload-length': '3000' })))
+      expect(declared.map((r) => r.status).sort()).toEqual([204, 413])
+      expect((await usageOf(env, ALEX_CREATOR)).reservedBytes).toBe(reservedBytes + 9000)
     } finally {
       await env.DB.prepare('DELETE FROM media_quotas WHERE creator_id = ?').bind(ALEX_CREATOR).run()
     }

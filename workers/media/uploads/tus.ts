@@ -29,7 +29,7 @@ import { ProblemError } from '../../edge/problem'
 import { PUBLIC, permission, withAccess } from '../../sso/roles/access'
 import { ChecksumMismatch, parseUploadChecksum, TUS_CHECKSUM_ALGORITHMS } from './checksum'
 import { uploadingCreator } from './creator'
-import { assertFits, mediaLimits } from './limits'
+import { assertFits, mediaLimits, quotaOf, quotaProblem, usedBytesSql } from './limits'
 import { isUploadType, UPLOAD_TYPES } from './sniff'
 import { mediaUploadStub } from '../../../durable-objects/media-upload'
 import { openUpload, ownUpload, terminateUpload, uploadProblem, uploadState, writeTusPatch } from './store'
@@ -279,9 +279,17 @@ export function registerTus(app: OpenAPIHono<AppEnv>): void {
         if (state.length === null) {
           if (length < state.offset) throw headerProblem('Upload-Length', `must be at least the bytes already received (${state.offset})`)
           await assertFits(c.env, row.creator_id, state.claimedType as Parameters<typeof assertFits>[2], length, 'header.upload-length')
+          // reserved in the same statement that checks the quota (see openUpload), then given to the object
+          const quota = await quotaOf(c.env, row.creator_id)
+          const reserved = await c.env.DB.prepare(`UPDATE media_uploads SET declared_length = ?1 WHERE id = ?2 AND declared_length IS NULL AND ${usedBytesSql('?3')} + ?1 <= ?4`)
+            .bind(length, id, row.creator_id, quota)
+            .run()
+          if (reserved.meta.changes === 0) throw await quotaProblem(c.env, row.creator_id, length, 'header.upload-length')
           const set = await mediaUploadStub(c.env, id).setLength(length, Date.now())
-          if (!set.ok) throw uploadProblem(set.code, id, set.state)
-          await c.env.DB.prepare('UPDATE media_uploads SET declared_length = ? WHERE id = ?').bind(length, id).run()
+          if (!set.ok) {
+            await c.env.DB.prepare('UPDATE media_uploads SET declared_length = NULL WHERE id = ?').bind(id).run()
+            throw uploadProblem(set.code, id, set.state)
+          }
         } else if (state.length !== length) {
           throw headerProblem('Upload-Length', `is ${state.length} for this upload and cannot change`)
         }
