@@ -8,6 +8,7 @@
  * | MEDIA   | `renditions/{mediaId}/{variant}`         | derived images                                  |
  * | MEDIA   | `renditions/{mediaId}/hls/{init.mp4,playlist.m3u8}`, `.../hls/{a,b}/{index:05}.m4s` | the packager's HLS output: one playlist, two variants of every segment |
  * | MEDIA   | `renditions/{mediaId}/frames/{index:05}.jpg` | keyframes for video fingerprints            |
+ * | MEDIA   | `renditions/{mediaId}/display/{sha256}.jpg` | an image above 8 MP scaled down by the packager: fingerprinted and marked instead of the original |
  * | MEDIA   | `renditions/{mediaId}/marked/{serial}.jpg` | delivered copies, one per forensic mark (cache) |
  * | MEDIA   | `uploads/{uploadId}/spill`               | a tus upload's bytes short of a full part       |
  * | EXPORTS | `media/hash-lists/{listId}/{sha256}.txt`  | hash-list files as imported                     |
@@ -50,6 +51,11 @@ export const mediaKeys = {
   hlsSegment: (mediaId: string, variant: 'a' | 'b', index: number) => `renditions/${part('mediaId', mediaId)}/hls/${variant}/${pad5(index)}.m4s`,
   /** a keyframe the packager extracted for fingerprinting (1 per second) */
   frame: (mediaId: string, index: number) => `renditions/${part('mediaId', mediaId)}/frames/${pad5(index)}.jpg`,
+  /**
+   * the packager's display rendition of an image too large to decode in a Worker; content-addressed
+   * so two racing uploads never overwrite each other's bytes (media_items.display_key names the one kept)
+   */
+  display: (mediaId: string, sha256Hex: string) => `renditions/${part('mediaId', mediaId)}/display/${part('sha256', sha256Hex)}.jpg`,
   /** a delivered copy carrying one mark (cached: marking once per item and viewer) */
   markedCopy: (mediaId: string, serial: number) => `renditions/${part('mediaId', mediaId)}/marked/${part('serial', String(serial))}.jpg`,
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The offline packager: polls the API for videos waiting to be packaged and makes their A/B HLS
- * renditions and keyframes with ffmpeg (Debian's locally, a container in production).
+ * The offline packager: polls the API for work: videos get their A/B HLS
+ * renditions and keyframes, images above 8 MP a display rendition, made with ffmpeg (Debian's locally,
+ * a container in production).
  *
  *   node scripts/packager.mjs --api http://127.0.0.1:8787 --host api.localhost --token <service token> [--once] [--interval 10] [--segment-seconds 2]
  *
@@ -9,7 +10,7 @@
  */
 import { parseArgs } from 'node:util'
 import { client, expectStatus } from './packager/http.mjs'
-import { packageItem } from './packager/job.mjs'
+import { packageJob } from './packager/job.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ async function pass() {
   let failures = 0
   for (const job of jobs) {
     try {
-      await packageItem(api, job.id, { segmentSeconds: Number(values['segment-seconds']), log })
+      await packageJob(api, job, { segmentSeconds: Number(values['segment-seconds']), log })
     } catch (error) {
       failures++
       log(`${job.id} failed: ${error.message}`)

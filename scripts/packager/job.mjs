@@ -1,15 +1,19 @@
 /**
- * Packaging one video: download the original through the API, run ffmpeg once for the A and B
- * renditions and the keyframes (ffmpeg.mjs), check that both renditions share playlist and init
- * segment, upload every file, then `complete`. Files go up one at a time: R2 allows about one write
- * per second per key and the API checks each file's bytes, so parallel uploads buy little here.
+ * One packager job, by the `job` field of `GET /api/media/packager/jobs` (packageJob):
+ * - `hls` (videos, packageItem): download the original through the API, run ffmpeg once for the A
+ *   and B renditions and the keyframes (ffmpeg.mjs), check that both renditions share playlist and
+ *   init segment, upload every file, then `complete`. Files go up one at a time: R2 allows about one
+ *   write per second per key and the API checks each file's bytes, so parallel uploads buy little.
+ * - `display` (images above the Worker's decode limit, packageDisplay): download the original, scale
+ *   it to at most the job's `max_pixels` (a little under), upload the JPEG to `items/{id}/display`;
+ *   the API hands it to ingest. Re-uploading the same bytes is answered 200, so a retry is safe.
  * @module
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expectStatus } from './http.mjs'
-import { abArgs, probe, run } from './ffmpeg.mjs'
+import { abArgs, DISPLAY_MAX_PIXELS, makeDisplay, probe, run } from './ffmpeg.mjs'
 
 const pad = (n) => String(n).padStart(5, '0')
 
@@ -57,4 +61,48 @@ export async function packageItem(api, itemId, { segmentSeconds = 2, log = () =>
   } finally {
     if (!keep) await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * The rendition's pixel budget for a job: DISPLAY_MAX_PIXELS, or 1.25% under the job's `max_pixels`
+ * when the API announces a smaller limit.
+ * @param {{ max_pixels?: number | null }} job
+ */
+export function displayBudget(job) {
+  return job.max_pixels ? Math.min(DISPLAY_MAX_PIXELS, Math.floor(job.max_pixels * 0.9875)) : DISPLAY_MAX_PIXELS
+}
+
+/**
+ * Makes and uploads an image's display rendition.
+ * @param {ReturnType<typeof import('./http.mjs').client>} api
+ * @param {string} itemId
+ * @param {{ maxPixels?: number, log?: (line: string) => void }} [options]
+ */
+export async function packageDisplay(api, itemId, { maxPixels = DISPLAY_MAX_PIXELS, log = () => {} } = {}) {
+  const work = await mkdtemp(join(tmpdir(), `packager-${itemId}-`))
+  try {
+    const original = join(work, 'original')
+    const res = expectStatus(await api('GET', `/api/media/packager/items/${itemId}/original`), [200], `download ${itemId}`)
+    await writeFile(original, res.body)
+    const output = join(work, 'display.jpg')
+    const made = await makeDisplay(original, output, { maxPixels })
+    log(`${itemId}: ${made.source.width}x${made.source.height} -> display ${made.width}x${made.height}`)
+    const bytes = await readFile(output)
+    const put = expectStatus(await api('PUT', `/api/media/packager/items/${itemId}/display`, { body: bytes, headers: { 'content-type': 'image/jpeg' } }), [200, 201], `upload the display rendition of ${itemId}`)
+    return { width: made.width, height: made.height, bytes: bytes.length, replayed: put.status === 200 }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Runs one job from the jobs list by what it asks for; a job without `job` (an older API) is a video.
+ * @param {ReturnType<typeof import('./http.mjs').client>} api
+ * @param {{ id: string, job?: 'hls' | 'display', max_pixels?: number | null }} job
+ * @param {{ segmentSeconds?: number, log?: (line: string) => void }} [options]
+ */
+export async function packageJob(api, job, options = {}) {
+  if (job.job === 'display') return packageDisplay(api, job.id, { maxPixels: displayBudget(job), log: options.log })
+  if (job.job !== undefined && job.job !== 'hls') throw new Error(`${job.id}: unknown job ${job.job}`)
+  return packageItem(api, job.id, options)
 }

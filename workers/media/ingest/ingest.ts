@@ -15,6 +15,13 @@
  * 5. no match -> the classifier (moderation/classifier.ts) -> `in_review`, queued with the priority
  *    and SLA of its verdict; `block` also opens a classifier case.
  *
+ * Images above MAX_FINGERPRINT_PIXELS (up to MAX_SOURCE_PIXELS / MAX_SOURCE_SIDE, read from the
+ * header; beyond -> `failed`, `image_too_large`) are never decoded here: step 1 stores the digests
+ * and the header's dimensions, the MD5 is matched at once, and the item waits (`status_reason`
+ * `awaiting_display`) for the packager, which scales it down and uploads a display rendition
+ * (packager/api.ts: `display_key`, then `{ itemId, stage: 'display' }`). Steps 2-5 then run on
+ * that rendition (the original's MD5 is matched again with its PDQ); delivery marks the rendition.
+ *
  * Videos: stage 1 (the message without a stage) digests the file as a stream and matches the MD5
  * (StopNCII shares MD5 for videos), then waits (`status_reason` `awaiting_frames`) for the
  * packager, which writes keyframes (`mediaKeys.frame`) and sends `{ itemId, stage: 'frames' }`.
@@ -37,14 +44,17 @@ import { matchHashes, type HashMatch } from '../hashlists/match'
 import { bestMatchPerList, caseKindFor, openCaseStatement, severityFor } from '../moderation/cases'
 import { classifierFor, type ClassifierInput, type ClassifierResult } from '../moderation/classifier'
 import { enqueueReviewStatement, REVIEW_SLA } from '../moderation/queue'
-import { fingerprintImage, ImageRejected, PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY } from '../pdq/fingerprint'
-import { digestBytes, digestStream } from './digests'
+import type { ImageHeader } from '../images/header'
+import { checkedHeader, fingerprintImage, ImageRejected, needsDisplayRendition, PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY } from '../pdq/fingerprint'
+import { digestBytes, digestStream, type FileDigests } from './digests'
 
 export const MEDIA_INGEST = 'media.ingest'
 export const INGEST_ACTOR = 'system:media-ingest'
 /** What a creator is told about a quarantined item: nothing about lists or matches. */
 export const NEUTRAL_QUARANTINE_REASON = 'held_for_compliance_review'
 export const AWAITING_FRAMES = 'awaiting_frames'
+/** An image too large to decode here, waiting for the packager's display rendition. */
+export const AWAITING_DISPLAY = 'awaiting_display'
 /** Keyframes hashed per delivery: well under a consumer's CPU budget at 1080p. */
 export const FRAMES_PER_DELIVERY = 40
 /** A still for the AI classifier: at most this many pixels on the long side. */
@@ -53,12 +63,13 @@ const IMAGE_MIMES: readonly string[] = ['image/jpeg', 'image/png']
 
 export const IngestPayload = z.object({
   itemId: z.string().regex(/^med_[0-9A-HJKMNP-TV-Z]{26}$/, 'a media item id (med_…)'),
-  stage: z.literal('frames').optional(),
+  /** `frames`: a video's keyframes are in R2; `display`: an image's display rendition is (display_key) */
+  stage: z.enum(['frames', 'display']).optional(),
 })
 export type IngestPayload = z.infer<typeof IngestPayload>
 
-/** The queue envelope for an item's ingest (uploads send it on completion; the packager with `stage: 'frames'`). */
-export function ingestMessage(itemId: string, stage?: 'frames', suffix = ''): { type: string; id: string; payload: IngestPayload } {
+/** The queue envelope for an item's ingest (uploads send it on completion; the packager with `stage: 'frames'` or `'display'`). */
+export function ingestMessage(itemId: string, stage?: 'frames' | 'display', suffix = ''): { type: string; id: string; payload: IngestPayload } {
   return { type: MEDIA_INGEST, id: `${itemId}:${stage ?? 'file'}${suffix}`, payload: stage ? { itemId, stage } : { itemId } }
 }
 
@@ -73,6 +84,8 @@ export interface ItemRow {
   tags_json: string
   mime: string | null
   original_key: string | null
+  /** the packager's display rendition (images above MAX_FINGERPRINT_PIXELS) */
+  display_key: string | null
   sha256: string | null
   md5: string | null
   pdq_hex: string | null
@@ -86,13 +99,14 @@ export type IngestOutcome =
   | { action: 'quarantined'; matches: number; caseIds: string[] }
   | { action: 'in_review'; verdict: ClassifierResult['verdict']; priority: number; dueAtMs: number }
   | { action: 'awaiting_frames' }
+  | { action: 'awaiting_display' }
   | { action: 'frames_pending'; hashed: number; remaining: number }
 
 const ctxOf = (env: Env): AuditContext => ({ env, actor: INGEST_ACTOR })
 
 async function itemRow(env: Env, itemId: string): Promise<ItemRow | null> {
   return env.DB.prepare(
-    'SELECT id, creator_id, brand_id, kind, status, title, description, tags_json, mime, original_key, sha256, md5, pdq_hex, pdq_quality, status_reason FROM media_items WHERE id = ?',
+    'SELECT id, creator_id, brand_id, kind, status, title, description, tags_json, mime, original_key, display_key, sha256, md5, pdq_hex, pdq_quality, status_reason FROM media_items WHERE id = ?',
   )
     .bind(itemId)
     .first<ItemRow>()
@@ -179,21 +193,35 @@ async function stillOf(bytes: Uint8Array, mime: ImageMime): Promise<{ bytes: Uin
   return { bytes: await encodeJpeg(small, 85), mime: 'image/jpeg' }
 }
 
+/** The original's digests are kept even when its picture is refused: a refused file is still evidence. */
+async function rejected(env: Env, row: ItemRow, digests: FileDigests, error: ImageRejected, nowMs: number): Promise<IngestOutcome> {
+  await env.DB.prepare("UPDATE media_items SET sha256 = ?, md5 = ?, size_bytes = COALESCE(size_bytes, ?), updated_at_ms = ? WHERE id = ? AND status = 'processing'").bind(digests.sha256, digests.md5, digests.bytes, nowMs, row.id).run()
+  return fail(env, row, error.code, nowMs, { detail: error.message.slice(0, 200) })
+}
+
 async function ingestImage(env: Env, row: ItemRow, nowMs: number): Promise<IngestOutcome> {
   if (!row.mime || !IMAGE_MIMES.includes(row.mime)) return fail(env, row, 'unsupported_type', nowMs, { mime: row.mime ?? 'unknown' })
   const mime = row.mime as ImageMime
+  if (row.display_key) return ingestDisplay(env, row, nowMs)
   if (!row.original_key) return fail(env, row, 'original_missing', nowMs)
   const object = await env.MEDIA.get(row.original_key)
   if (!object) return fail(env, row, 'original_missing', nowMs)
   const bytes = new Uint8Array(await object.arrayBuffer())
   const digests = await digestBytes(bytes)
+  let header: ImageHeader
+  try {
+    header = checkedHeader(bytes, mime, 'source')
+  } catch (error) {
+    if (!(error instanceof ImageRejected)) throw error
+    return rejected(env, row, digests, error, nowMs)
+  }
+  if (needsDisplayRendition(header)) return awaitDisplay(env, row, digests, header, nowMs)
   let fp
   try {
     fp = await fingerprintImage(bytes, mime)
   } catch (error) {
     if (!(error instanceof ImageRejected)) throw error
-    await env.DB.prepare("UPDATE media_items SET sha256 = ?, md5 = ?, size_bytes = COALESCE(size_bytes, ?), updated_at_ms = ? WHERE id = ? AND status = 'processing'").bind(digests.sha256, digests.md5, digests.bytes, nowMs, row.id).run()
-    return fail(env, row, error.code, nowMs, { detail: error.message.slice(0, 200) })
+    return rejected(env, row, digests, error, nowMs)
   }
   await env.DB.prepare(
     "UPDATE media_items SET sha256 = ?, md5 = ?, pdq_hex = ?, pdq_quality = ?, width = ?, height = ?, size_bytes = COALESCE(size_bytes, ?), updated_at_ms = ? WHERE id = ? AND status = 'processing'",
@@ -205,6 +233,57 @@ async function ingestImage(env: Env, row: ItemRow, nowMs: number): Promise<Inges
   const matches = await matchHashes(env, { pdq: fp.quality >= PDQ_MIN_QUALITY ? fp.dihedral : [], md5: digests.md5 }, PDQ_MATCH_DISTANCE)
   if (matches.length) return quarantine(env, hashed, matches, nowMs)
   return toReview(env, hashed, () => stillOf(bytes, mime), nowMs)
+}
+
+/**
+ * An image too large to decode: digests and the header's dimensions (the original's, which the
+ * packager's rendition must keep the aspect ratio of) are stored, the MD5 matched at once (lists
+ * share MD5s of the very file), then the packager lists it as a `display` job.
+ */
+async function awaitDisplay(env: Env, row: ItemRow, digests: FileDigests, header: ImageHeader, nowMs: number): Promise<IngestOutcome> {
+  await env.DB.prepare(
+    "UPDATE media_items SET sha256 = ?, md5 = ?, width = ?, height = ?, size_bytes = COALESCE(size_bytes, ?), status_reason = ?, updated_at_ms = ? WHERE id = ? AND status = 'processing' AND display_key IS NULL",
+  )
+    .bind(digests.sha256, digests.md5, header.width, header.height, digests.bytes, AWAITING_DISPLAY, nowMs, row.id)
+    .run()
+  const hashed: ItemRow = { ...row, sha256: digests.sha256, md5: digests.md5, status_reason: AWAITING_DISPLAY }
+  const matches = await matchHashes(env, { pdq: [], md5: digests.md5 }, PDQ_MATCH_DISTANCE)
+  if (matches.length) return quarantine(env, hashed, matches, nowMs)
+  return { action: 'awaiting_display' }
+}
+
+/**
+ * Steps 2-5 on the packager's display rendition (a JPEG the API checked to be at most
+ * MAX_FINGERPRINT_PIXELS with the original's aspect ratio). The original is never decoded; it is only
+ * read (streamed) when its digests are missing, which the API's preconditions make a repair path.
+ */
+async function ingestDisplay(env: Env, row: ItemRow, nowMs: number): Promise<IngestOutcome> {
+  if (!row.sha256 || !row.md5) {
+    if (!row.original_key) return fail(env, row, 'original_missing', nowMs)
+    const original = await env.MEDIA.get(row.original_key)
+    if (!original) return fail(env, row, 'original_missing', nowMs)
+    const digests = await digestStream(original.body)
+    await env.DB.prepare("UPDATE media_items SET sha256 = ?, md5 = ?, size_bytes = COALESCE(size_bytes, ?), updated_at_ms = ? WHERE id = ? AND status = 'processing'").bind(digests.sha256, digests.md5, digests.bytes, nowMs, row.id).run()
+    row = { ...row, sha256: digests.sha256, md5: digests.md5 }
+  }
+  const object = await env.MEDIA.get(row.display_key!)
+  // the API stores the object before it records the key: a missing one was deleted, retrying cannot bring it back
+  if (!object) return fail(env, row, 'display_missing', nowMs, { display_key: row.display_key! })
+  const bytes = new Uint8Array(await object.arrayBuffer())
+  let fp
+  try {
+    fp = await fingerprintImage(bytes, 'image/jpeg')
+  } catch (error) {
+    if (!(error instanceof ImageRejected)) throw error
+    // the packager's output, not the creator's file, is at fault: a code of its own says so
+    return fail(env, row, 'display_unreadable', nowMs, { display_key: row.display_key!, cause: error.code, detail: error.message.slice(0, 200) })
+  }
+  await env.DB.prepare("UPDATE media_items SET pdq_hex = ?, pdq_quality = ?, updated_at_ms = ? WHERE id = ? AND status = 'processing'").bind(fp.pdq, fp.quality, nowMs, row.id).run()
+  const hashed: ItemRow = { ...row, pdq_hex: fp.pdq, pdq_quality: fp.quality }
+  // the original's MD5 again: cheap, and the one match that counts if stage 1's died before matching
+  const matches = await matchHashes(env, { pdq: fp.quality >= PDQ_MIN_QUALITY ? fp.dihedral : [], md5: row.md5 }, PDQ_MATCH_DISTANCE)
+  if (matches.length) return quarantine(env, hashed, matches, nowMs)
+  return toReview(env, hashed, () => stillOf(bytes, 'image/jpeg'), nowMs)
 }
 
 /** Video stage 1: digests streamed from R2, MD5 matched; then the item waits for the packager's frames. */
@@ -306,8 +385,13 @@ export async function ingestItem(env: Env, payload: IngestPayload, options: { no
   if (row.status !== 'processing') return { action: 'skipped', reason: `item is ${row.status}` }
   if (row.kind === 'image') {
     if (payload.stage === 'frames') return { action: 'skipped', reason: 'an image has no frames' }
+    if (!row.display_key) {
+      if (payload.stage === 'display') return { action: 'skipped', reason: 'no display rendition yet' }
+      if (row.sha256 && row.status_reason === AWAITING_DISPLAY) return { action: 'skipped', reason: 'already waiting for the display rendition' }
+    }
     return ingestImage(env, row, nowMs)
   }
+  if (payload.stage === 'display') return { action: 'skipped', reason: 'a video has no display rendition' }
   if (payload.stage === 'frames') return ingestFrames(env, row, nowMs, Math.max(1, options.framesPerDelivery ?? FRAMES_PER_DELIVERY))
   if (row.sha256 && row.status_reason === AWAITING_FRAMES) return { action: 'skipped', reason: 'already waiting for frames' }
   const first = await ingestVideoFile(env, row, nowMs)

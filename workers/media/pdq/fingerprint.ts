@@ -17,6 +17,14 @@ export const PDQ_MATCH_DISTANCE = 31
 export const PDQ_MIN_QUALITY = 50
 /** Largest image decoded in a Worker: about 8 MP fits the 128 MB isolate (RGBA + the codec's WASM copy). */
 export const MAX_FINGERPRINT_PIXELS = 8_000_000
+/**
+ * Largest original accepted at all. Above MAX_FINGERPRINT_PIXELS an image is never decoded in a
+ * Worker: the packager scales it down (ffmpeg) and ingest fingerprints that display rendition. The
+ * bound keeps that job sane: 100 MP covers every phone and most medium-format cameras (a 50 MP RGBA
+ * frame is 200 MB in ffmpeg), and 30,000 px a side refuses decompression bombs shaped as strips.
+ */
+export const MAX_SOURCE_PIXELS = 100_000_000
+export const MAX_SOURCE_SIDE = 30_000
 
 export interface ImageFingerprint {
   width: number
@@ -49,15 +57,26 @@ export async function fingerprintImage(bytes: Uint8Array, mime: ImageMime): Prom
  * The header checks of fingerprintImage without the decode: what the bytes announce, or the
  * ImageRejected that fingerprinting would throw. Size is checked before completeness, so an
  * oversized upload is reported as such even when it is also cut short.
+ *
+ * `limit: 'source'` is for an original that may go through the packager: up to MAX_SOURCE_PIXELS and
+ * MAX_SOURCE_SIDE instead of MAX_FINGERPRINT_PIXELS (see needsDisplayRendition); every other check
+ * is the same, so a creator meets the same refusals whatever the size of the photo.
  */
-export function checkedHeader(bytes: Uint8Array, mime: ImageMime): ImageHeader {
+export function checkedHeader(bytes: Uint8Array, mime: ImageMime, limit: 'decode' | 'source' = 'decode'): ImageHeader {
   const read = readImageHeader(bytes)
   if (!read.ok) throw new ImageRejected(read.reason === 'truncated' ? 'image_truncated' : 'image_unreadable', read.detail)
   const header = read.header
   const declared = mime === 'image/jpeg' ? 'jpeg' : 'png'
   if (header.format !== declared) throw new ImageRejected('image_unreadable', `the bytes are a ${header.format.toUpperCase()}, not ${mime}`)
   if (header.width === 0 || header.height === 0) throw new ImageRejected('image_unreadable', `the header gives ${header.width}x${header.height} pixels`)
-  if (header.width * header.height > MAX_FINGERPRINT_PIXELS) {
+  if (limit === 'source') {
+    if (header.width * header.height > MAX_SOURCE_PIXELS || header.width > MAX_SOURCE_SIDE || header.height > MAX_SOURCE_SIDE) {
+      throw new ImageRejected(
+        'image_too_large',
+        `${header.width}x${header.height} = ${header.width * header.height} pixels; at most ${MAX_SOURCE_PIXELS} pixels and ${MAX_SOURCE_SIDE} px a side are accepted`,
+      )
+    }
+  } else if (header.width * header.height > MAX_FINGERPRINT_PIXELS) {
     throw new ImageRejected('image_too_large', `${header.width}x${header.height} = ${header.width * header.height} pixels; at most ${MAX_FINGERPRINT_PIXELS} are decoded`)
   }
   if (!header.complete) throw new ImageRejected('image_truncated', `the ${header.format.toUpperCase()} data ends before its end marker`)
@@ -75,6 +94,11 @@ export function checkedHeader(bytes: Uint8Array, mime: ImageMime): ImageHeader {
     }
   }
   return header
+}
+
+/** An image this large is fingerprinted and delivered from the packager's display rendition, never decoded itself. */
+export function needsDisplayRendition(header: Pick<ImageHeader, 'width' | 'height'>): boolean {
+  return header.width * header.height > MAX_FINGERPRINT_PIXELS
 }
 
 // the codecs take an ArrayBuffer: hand over the bytes of the view only (a view may share a larger buffer)
