@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { app } from './app'
 import { runScheduled } from './jobs'
 import { handleQueueBatch } from './queues'
-// registers the `payout.execute` queue handler and its dead-letter hook
+// registers the `payout.execute` queue handler and its dead-letter hook, and `payout.run.holds` (a payout run's ledger holds in chunks)
 import './payouts/execution/consumer'
 // registers MediaHub's `media.ingest` and `media.hashlist.import` handlers
 import './media/queue-handlers'

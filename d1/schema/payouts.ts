@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
@@ -106,7 +107,8 @@ export const payoutRuns = sqliteTable('payout_runs', {
   /** the UTC day the run is for: a cron firing twice on one day finds the run and stops */
   runDate: text('run_date').notNull(),
   trigger: text('trigger', { enum: ['cron', 'operator', 'instant'] }).notNull(),
-  state: text('state', { enum: ['running', 'done', 'failed'] }).notNull(),
+  /** running -> done inline; large runs: running -> holding (chunks on the queue) -> batching -> done */
+  state: text('state', { enum: ['running', 'holding', 'batching', 'done', 'failed'] }).notNull(),
   evaluated: integer('evaluated').notNull().default(0),
   created: integer('created').notNull().default(0),
   refused: integer('refused').notNull().default(0),
@@ -216,6 +218,8 @@ export const payouts = sqliteTable(
     index('payouts_creator_idx').on(t.creatorId, t.createdAtMs),
     index('payouts_batch_idx').on(t.batchId),
     index('payouts_run_idx').on(t.runId, t.state),
+    // a queued run's "anything left to hold?" after every chunk: one probe, not a walk over the held rows
+    index('payouts_run_unheld_idx').on(t.runId).where(sql`\`state\` = 'pending' AND \`hold_id\` IS NULL`),
     index('payouts_state_idx').on(t.state, t.nextAttemptAtMs),
     uniqueIndex('payouts_idempotency_key_uq').on(t.idempotencyKey),
   ],

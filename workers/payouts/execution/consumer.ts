@@ -39,6 +39,8 @@ import { notifyCreator } from '../notify'
 import { processorFor } from '../processors/registry'
 import type { PayoutOutcome, PayoutRequest, Transport } from '../processors/types'
 import { payoutRetryDelaySeconds, pollDelayMs } from './backoff'
+// the PAYOUTS queue also carries a run's `payout.run.holds` chunks; this registers their handler
+import '../runs/holds-consumer'
 
 export const PAYOUT_EXECUTE = 'payout.execute'
 export const RETRIES_EXHAUSTED = 'retries_exhausted'

@@ -1,7 +1,9 @@
 /**
  * Payout runs and instant payouts:
  * - `POST /api/payouts/runs` (finance, `payouts:manage`, Idempotency-Key): run the rules now for a
- *   day (default today, UTC), or pay named creators on request (`creator_ids`); audited
+ *   day (default today, UTC), or pay named creators on request (`creator_ids`); audited. 201 with
+ *   the finished run, or 202 with the run `holding` when its ledger holds went to the PAYOUTS queue
+ *   (more than INLINE_HOLDS_MAX payouts): poll `GET /runs/{runId}` until `done`
  * - `GET /api/payouts/runs`, `GET /api/payouts/runs/{runId}` (`payouts:read`): counts, batches,
  *   refusals by code and the per-batch fees the batching saved
  * - `POST /api/payouts/creators/{creatorId}/instant` (the creator, strong step-up, Idempotency-Key)
@@ -37,12 +39,14 @@ const Batch = z.object({
   approvals_required: z.number().int(),
 })
 
+const RunStateField = z.string().openapi({ description: '`running` (evaluating), `holding` (ledger holds being placed by the queue), `batching` (forming the draft batches), `done`' })
+
 const RunView = z
   .object({
     run_id: z.string(),
     run_date: z.string(),
     trigger: z.string(),
-    state: z.string(),
+    state: RunStateField,
     already_done: z.boolean(),
     evaluated: z.number().int(),
     created: z.number().int(),
@@ -83,9 +87,15 @@ const startRoute = createRoute(
       path: '/runs',
       tags: ['payouts'],
       summary: 'Run the payout rules now (or pay named creators on request): payouts, ledger holds, draft batches',
+      description:
+        'Small runs finish in the request (201, state `done`). A run with many payouts returns once they are created, with state `holding` (202): the ledger holds are placed by queue consumers in chunks, then the batches are formed (`batching`) and the run is `done`; follow it at `GET /api/payouts/runs/{runId}`.',
       security: [{ bearer: [] }],
       request: { body: jsonBody(RunBody) },
-      responses: { 201: json('The run', RunView), ...problemResponses(400, 401, 403, 409, 422) },
+      responses: {
+        201: json('The run, finished: payouts held and in draft batches', RunView),
+        202: json('The run, accepted: payouts created, ledger holds and batching continue in the queue (state `holding`)', RunView),
+        ...problemResponses(400, 401, 403, 409, 422),
+      },
     }),
   ),
 )
@@ -102,7 +112,7 @@ const listRoute = createRoute(
       200: json(
         'A page of runs',
         z.object({
-          items: z.array(z.object({ id: z.string(), run_date: z.string(), trigger: z.string(), state: z.string(), evaluated: z.number().int(), created: z.number().int(), refused: z.number().int(), started_by: z.string(), started_at: z.iso.datetime(), finished_at: z.iso.datetime().nullable() })),
+          items: z.array(z.object({ id: z.string(), run_date: z.string(), trigger: z.string(), state: RunStateField, evaluated: z.number().int(), created: z.number().int(), refused: z.number().int(), started_by: z.string(), started_at: z.iso.datetime(), finished_at: z.iso.datetime().nullable() })),
           next_cursor: z.string().nullable(),
         }),
       ),
@@ -177,6 +187,7 @@ export function registerRuns(app: OpenAPIHono<AppEnv>): void {
     }
     await audit(c, 'payouts.run.start', `payout_run_date:${body.run_date ?? isoDay(now)}`, { run_date: body.run_date ?? isoDay(now), creator_ids: body.creator_ids ?? null })
     const summary = await runPayouts(c.env, c, { trigger: 'operator', runDate: body.run_date ?? isoDay(now), nowMs: now, creatorIds: body.creator_ids, startedBy: actor })
+    if (summary.state !== 'done') return c.json(summary, 202)
     return c.json(summary, 201)
   })
 

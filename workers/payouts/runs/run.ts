@@ -2,7 +2,8 @@
  * A payout run: rules -> eligibility -> payouts -> ledger holds -> draft batches.
  *
  * Run row: a cron run is one per UTC day (`payout_runs_cron_day_uq`): a second firing the same day
- * finds the day's run; `done` -> it does nothing, `running` -> it resumes it (below). Operator runs
+ * finds the day's run; `done` -> it does nothing, `running` -> it resumes it (below), `holding` or
+ * `batching` -> the queue is finishing it (a stale one was resumed first) and it answers the summary. Operator runs
  * get a row each (the route's Idempotency-Key stops a retried request from starting two).
  *
  * Who is evaluated: every creator, a page at a time (eligibility/facts.ts, set-based), with the
@@ -29,9 +30,24 @@
  * `resumeStaleRuns` at the start of any later cron run): steps 2-4 pick up exactly the rows of the
  * run that lack a hold or a batch, and step 1 skips creators that already have this run's payout.
  *
- * Scale note: each hold is one RPC to the creator's own CreatorLedger object. A Worker invocation
- * has a subrequest budget; a production run over tens of thousands of creators should place holds
- * from the PAYOUTS queue in chunks (steps 2-4 are already resumable per run id).
+ * Where the holds are placed (steps 2-3): each hold is one RPC to the creator's own CreatorLedger
+ * object (~17 ms each at 16 in flight), so 80k holds would take ~25 minutes: more than one
+ * invocation may run. A run with more than `INLINE_HOLDS_MAX` payouts to hold therefore hands them
+ * to the PAYOUTS queue in chunks (`payout.run.holds`, runs/hold-chunks.ts) and returns in state
+ * `holding`; each chunk's consumer (runs/holds-consumer.ts) places its holds and then tries the
+ * batching claim, one conditional UPDATE `holding -> batching` that succeeds only when no payout of
+ * the run still waits for a hold: exactly one consumer (the one that finished the last chunk) wins
+ * it and forms the batches (step 4), then `done`. Smaller runs, and instant payouts, stay inline.
+ *
+ *   running --(inline holds + batches)--------------------------------------------> done
+ *   running --(chunks sent)--> holding --(last chunk: claim)--> batching --(batches)--> done
+ *
+ * A payout whose hold the ledger refuses for anything but insufficient funds is marked
+ * `failure_code = 'hold_error'` (still pending, no hold, never batched) so it cannot keep the run
+ * from finishing; a resume tries it again. A `holding` or `batching` run with no payout touched for
+ * STALE_RUN_MS (a consumer died after the claim, chunks dead-lettered, a send lost) is finished by
+ * `resumeStaleRuns` like a dead `running` one: remaining holds re-sent (or placed inline when few),
+ * or the batches formed.
  * @module
  */
 import { approvalsRequired, payoutConfig } from '../config'
@@ -44,11 +60,17 @@ import { factPages, factsForCreators, type CreatorFacts } from '../eligibility/f
 import { feeSchedules } from '../fees/schedule'
 import { recordRefusals } from '../eligibility/refusals'
 import type { FeeSchedule } from '../fees/fees'
+import { HOLD_CHUNK_SIZE, INLINE_HOLDS_MAX, sendHoldChunks } from './hold-chunks'
 
 /** payouts per batch: Wise's batch-group limit, also a sane NACHA/pain.001 file size */
 export const BATCH_SIZE = 1000
-/** a run still `running` after this long is considered dead and is finished by the next cron run */
+/** a run not finished whose payouts nobody touched for this long is considered dead and is finished by the next cron run */
 export const STALE_RUN_MS = 15 * 60_000
+/** a pending payout whose hold the ledger refused for a reason other than insufficient funds */
+export const HOLD_ERROR = 'hold_error'
+
+/** `payout_runs.state`: free text in D1; these are the values the run writes */
+export type RunState = 'running' | 'holding' | 'batching' | 'done'
 
 export interface RunInput {
   trigger: 'cron' | 'operator'
@@ -61,11 +83,16 @@ export interface RunInput {
   startedBy?: string
   /** ledger holds in flight at once */
   holdConcurrency?: number
+  /** more payouts to hold than this go through the PAYOUTS queue (default INLINE_HOLDS_MAX) */
+  inlineHoldsMax?: number
+  /** payouts per `payout.run.holds` message (default HOLD_CHUNK_SIZE) */
+  holdChunkSize?: number
   /** tests: called between steps; a throw is a crash at that point */
   fault?: RunFaultHook
 }
 
-export type RunStep = 'page_inserted' | 'hold_placed' | 'holds_done' | 'batch_formed'
+/** where a run (or a chunk's consumer) can be killed: after the named step */
+export type RunStep = 'page_inserted' | 'hold_placed' | 'holds_done' | 'batch_formed' | 'chunk_held' | 'batching_claimed'
 export type RunFaultHook = (step: RunStep, id: string) => void | Promise<void>
 
 export interface BatchSummary {
@@ -170,12 +197,24 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   )
 }
 
-/** Steps 2-3 for every row of the run that has no hold yet. */
-export async function placeRunHolds(env: Env, ctx: AuditContext, runId: string, nowMs: number, concurrency = 16, fault?: RunFaultHook): Promise<{ held: number; refused: number; errors: number }> {
-  const { results } = await env.DB.prepare(`SELECT id, creator_id, currency, amount_minor FROM payouts WHERE run_id = ? AND state = 'pending' AND hold_id IS NULL ORDER BY id`)
-    .bind(runId)
-    .all<{ id: string; creator_id: string; currency: string; amount_minor: number }>()
-  const setHold = env.DB.prepare(`UPDATE payouts SET hold_id = ?, updated_at_ms = ? WHERE id = ? AND hold_id IS NULL`)
+/**
+ * Steps 2-3 for every row of the run that has no hold yet, or (a queue chunk) for those of
+ * `payoutIds` that have none and have not failed with a hold error. Safe to repeat and to run twice
+ * at once: the hold's op id comes from the payout id (a repeat replays the first hold), hold_id is
+ * stored only where it is still null, and a refusal is recorded and audited only by the caller whose
+ * conditional UPDATE cancelled the row.
+ */
+export async function placeRunHolds(env: Env, ctx: AuditContext, runId: string, nowMs: number, concurrency = 16, fault?: RunFaultHook, payoutIds?: readonly string[]): Promise<{ held: number; refused: number; errors: number }> {
+  const select = `SELECT id, creator_id, currency, amount_minor FROM payouts WHERE run_id = ? AND state = 'pending' AND hold_id IS NULL`
+  const { results } = await (payoutIds
+    ? env.DB.prepare(`${select} AND COALESCE(failure_code, '') != ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`).bind(runId, HOLD_ERROR, JSON.stringify(payoutIds))
+    : env.DB.prepare(`${select} ORDER BY id`).bind(runId)
+  ).all<{ id: string; creator_id: string; currency: string; amount_minor: number }>()
+  // a hold placed on a resume clears the mark a refused earlier attempt left
+  const setHold = env.DB.prepare(
+    `UPDATE payouts SET hold_id = ?, updated_at_ms = ?, failure_code = CASE WHEN failure_code = '${HOLD_ERROR}' THEN NULL ELSE failure_code END, failure_reason = CASE WHEN failure_code = '${HOLD_ERROR}' THEN NULL ELSE failure_reason END WHERE id = ? AND hold_id IS NULL`,
+  )
+  const markError = env.DB.prepare(`UPDATE payouts SET failure_code = ?, failure_reason = ?, updated_at_ms = ? WHERE id = ? AND state = 'pending' AND hold_id IS NULL`)
   let pending: D1PreparedStatement[] = []
   const flush = async () => {
     const now = pending
@@ -198,13 +237,15 @@ export async function placeRunHolds(env: Env, ctx: AuditContext, runId: string, 
       // the ledger is the truth: the projection showed more than the book has; nothing was held
       if (await transitionPayout(env, p.id, ['pending'], 'cancelled', { failure_code: 'insufficient_funds', failure_reason: r.detail.slice(0, 500) }, nowMs)) {
         await audit(ctx, 'payouts.payout.cancel', `payout:${p.id}`, { creator_id: p.creator_id, amount_minor: p.amount_minor, currency: p.currency, code: 'insufficient_funds', run_id: runId })
+        refusals.push({ ok: false, creatorId: p.creator_id, code: 'insufficient_funds', detail: `the ledger refused a hold of ${p.amount_minor} ${p.currency}: ${r.detail}` })
       }
-      refusals.push({ ok: false, creatorId: p.creator_id, code: 'insufficient_funds', detail: `the ledger refused a hold of ${p.amount_minor} ${p.currency}: ${r.detail}` })
       return
     }
-    // anything else (an op id clash) leaves the row without a hold: never batched, retried on resume
+    // anything else (an op id clash) leaves the row without a hold: never batched, retried on
+    // resume; the mark keeps it from holding up the batching claim of a queued run
     errors++
     log('error', 'info', 'payout_hold_refused', { payout_id: p.id, code: r.code, detail: r.detail })
+    pending.push(markError.bind(HOLD_ERROR, `${r.code}: ${r.detail}`.slice(0, 500), nowMs, p.id))
   })
   await flush()
   await recordRefusals(env.DB, runId, refusals, nowMs)
@@ -280,9 +321,12 @@ export function evaluatePage(page: readonly CreatorFacts[], runId: string, o: { 
 /** Runs the rules for `runDate` (see the module comment). */
 export async function runPayouts(env: Env, ctx: AuditContext, input: RunInput): Promise<RunSummary> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.runDate)) throw new Error(`runDate ${input.runDate} is not yyyy-mm-dd`)
-  if (input.trigger === 'cron') await resumeStaleRuns(env, ctx, input.nowMs)
+  const hand: HandOff = { holdConcurrency: input.holdConcurrency, inlineHoldsMax: input.inlineHoldsMax, holdChunkSize: input.holdChunkSize, fault: input.fault }
+  if (input.trigger === 'cron') await resumeStaleRuns(env, ctx, input.nowMs, { inlineHoldsMax: input.inlineHoldsMax, holdChunkSize: input.holdChunkSize })
   const { run } = await openRun(env.DB, input)
   if (run.state === 'done') return { ...(await runSummary(env.DB, run.id))!, already_done: true }
+  // the day's run was evaluated and its holds are with the queue (a stale one was resumed above)
+  if (run.state === 'holding' || run.state === 'batching') return (await runSummary(env.DB, run.id))!
   const schedules = await feeSchedules(env)
   const asked = input.creatorIds !== undefined
   let evaluated = 0
@@ -297,9 +341,23 @@ export async function runPayouts(env: Env, ctx: AuditContext, input: RunInput): 
   }
   if (input.creatorIds) await evaluate(await factsForCreators(env.DB, input.creatorIds))
   else for await (const page of factPages(env.DB)) await evaluate(page)
-  await finishRun(env, ctx, run.id, input.nowMs, input.holdConcurrency, input.fault)
   await env.DB.prepare('UPDATE payout_runs SET evaluated = ? WHERE id = ?').bind(evaluated, run.id).run()
+  const progress = await continueRun(env, ctx, run.id, input.nowMs, hand)
   const summary = (await runSummary(env.DB, run.id))!
+  if (progress.state === 'holding') {
+    await audit(ctx, 'payouts.run.holding', `payout_run:${run.id}`, {
+      run_date: run.run_date,
+      trigger: run.trigger,
+      evaluated,
+      not_due: notDue,
+      to_hold: progress.toHold,
+      chunks: progress.chunks,
+      refusals_by_code: summary.refusals_by_code,
+    })
+    return summary
+  }
+  // moved on by someone else meanwhile (a resume of the same run): theirs to audit
+  if (progress.state === 'gone') return summary
   await audit(ctx, 'payouts.run.complete', `payout_run:${run.id}`, {
     run_date: run.run_date,
     trigger: run.trigger,
@@ -313,29 +371,112 @@ export async function runPayouts(env: Env, ctx: AuditContext, input: RunInput): 
   return summary
 }
 
-/** Steps 2-4 and the counts: the part of a run that a re-run finishes. */
-async function finishRun(env: Env, ctx: AuditContext, runId: string, nowMs: number, holdConcurrency?: number, fault?: RunFaultHook): Promise<void> {
-  await placeRunHolds(env, ctx, runId, nowMs, holdConcurrency, fault)
-  await fault?.('holds_done', runId)
+/** How a run's remaining holds are placed (see RunInput). */
+export interface HandOff {
+  holdConcurrency?: number | undefined
+  inlineHoldsMax?: number | undefined
+  holdChunkSize?: number | undefined
+  fault?: RunFaultHook | undefined
+}
+
+export type RunProgress = { state: 'done' } | { state: 'holding'; toHold: number; chunks: number } | { state: 'gone' }
+
+/**
+ * Steps 2-4 for a run whose payouts are inserted: inline when at most `inlineHoldsMax` payouts wait
+ * for a hold (then the run is `done`), else the chunks go to the queue and the run is `holding`.
+ */
+export async function continueRun(env: Env, ctx: AuditContext, runId: string, nowMs: number, hand: HandOff = {}): Promise<RunProgress> {
+  const { n } = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM payouts WHERE run_id = ? AND state = 'pending' AND hold_id IS NULL`).bind(runId).first<{ n: number }>())!
+  if (n <= (hand.inlineHoldsMax ?? INLINE_HOLDS_MAX)) {
+    await placeRunHolds(env, ctx, runId, nowMs, hand.holdConcurrency, hand.fault)
+    await hand.fault?.('holds_done', runId)
+    await completeRun(env, ctx, runId, nowMs, hand.fault)
+    return { state: 'done' }
+  }
+  return dispatchHolds(env, runId, nowMs, hand.holdChunkSize ?? HOLD_CHUNK_SIZE)
+}
+
+/** Sends the chunks of the run's payouts still without a hold; the run is `holding` first. */
+async function dispatchHolds(env: Env, runId: string, nowMs: number, chunkSize: number): Promise<RunProgress> {
+  // state before messages: a consumer finishing the last chunk before the sends return must find
+  // `holding` to claim the batching; a send lost after this is re-sent when the run goes stale
+  const moved = await env.DB.prepare(`UPDATE payout_runs SET state = 'holding' WHERE id = ? AND state IN ('running', 'holding')`).bind(runId).run()
+  if (moved.meta.changes !== 1) return { state: 'gone' }
+  // rows an earlier attempt marked are tried again by the chunks that now carry them
+  await env.DB.prepare(`UPDATE payouts SET failure_code = NULL, failure_reason = NULL, updated_at_ms = ? WHERE run_id = ? AND state = 'pending' AND hold_id IS NULL AND failure_code = ?`).bind(nowMs, runId, HOLD_ERROR).run()
+  let after = ''
+  let toHold = 0
+  let chunks = 0
+  // pages a whole number of chunks long, so no chunk straddles two pages
+  const page = chunkSize * Math.max(1, Math.floor(10_000 / chunkSize))
+  for (;;) {
+    const { results } = await env.DB.prepare(`SELECT id FROM payouts WHERE run_id = ? AND state = 'pending' AND hold_id IS NULL AND id > ? ORDER BY id LIMIT ?`).bind(runId, after, page).all<{ id: string }>()
+    if (!results.length) break
+    const ids = results.map((r) => r.id)
+    chunks += await sendHoldChunks(env.PAYOUTS, runId, ids, chunkSize)
+    toHold += ids.length
+    after = ids.at(-1)!
+    if (results.length < page) break
+  }
+  log('info', 'info', 'payout_run_holds_queued', { run_id: runId, to_hold: toHold, chunks })
+  return { state: 'holding', toHold, chunks }
+}
+
+/**
+ * The batching claim of a queued run: `holding -> batching` in one conditional UPDATE that holds
+ * only when no payout of the run still waits for its hold (refused ones are cancelled, errored ones
+ * marked). Of the consumers that finish chunks, at most one wins it, whatever the interleaving:
+ * the last hold stored is seen by every claim that runs after it.
+ */
+export async function claimBatching(db: D1Database, runId: string): Promise<boolean> {
+  const res = await db
+    .prepare(
+      `UPDATE payout_runs SET state = 'batching' WHERE id = ?1 AND state = 'holding'
+         AND NOT EXISTS (SELECT 1 FROM payouts WHERE run_id = ?1 AND state = 'pending' AND hold_id IS NULL AND COALESCE(failure_code, '') != ?2)`,
+    )
+    .bind(runId, HOLD_ERROR)
+    .run()
+  return res.meta.changes === 1
+}
+
+/** Step 4 and the counts; true when this call marked the run done (so its caller audits it once). */
+export async function completeRun(env: Env, ctx: AuditContext, runId: string, nowMs: number, fault?: RunFaultHook): Promise<boolean> {
   await formBatches(env, ctx, runId, nowMs, { fault })
-  await env.DB.prepare(
+  const res = await env.DB.prepare(
     `UPDATE payout_runs SET state = 'done', finished_at_ms = ?2,
        created = (SELECT COUNT(*) FROM payouts WHERE run_id = ?1 AND batch_id IS NOT NULL),
        refused = (SELECT COUNT(*) FROM payout_refusals WHERE run_id = ?1)
-     WHERE id = ?1`,
+     WHERE id = ?1 AND state != 'done'`,
   )
     .bind(runId, nowMs)
     .run()
+  return res.meta.changes === 1
 }
 
-/** Runs left `running` by a crash (any trigger) get their holds and draft batches finished. */
-export async function resumeStaleRuns(env: Env, ctx: AuditContext, nowMs: number): Promise<string[]> {
-  const { results } = await env.DB.prepare(`SELECT id FROM payout_runs WHERE state = 'running' AND started_at_ms < ? ORDER BY started_at_ms LIMIT 20`)
-    .bind(nowMs - STALE_RUN_MS)
-    .all<{ id: string }>()
+/**
+ * Runs left unfinished by a crash (any trigger) whose payouts nobody touched for STALE_RUN_MS:
+ * `running` and `holding` ones get their remaining holds (inline or re-sent chunks) and batches,
+ * `batching` ones their batches.
+ */
+export async function resumeStaleRuns(env: Env, ctx: AuditContext, nowMs: number, hand: Omit<HandOff, 'fault'> = {}): Promise<string[]> {
+  const cutoff = nowMs - STALE_RUN_MS
+  const { results } = await env.DB.prepare(
+    `SELECT r.id, r.state FROM payout_runs r
+     WHERE r.state IN ('running', 'holding', 'batching') AND r.started_at_ms < ?1
+       AND COALESCE((SELECT MAX(p.updated_at_ms) FROM payouts p WHERE p.run_id = r.id), 0) < ?1
+     ORDER BY r.started_at_ms LIMIT 20`,
+  )
+    .bind(cutoff)
+    .all<{ id: string; state: RunState }>()
   for (const r of results) {
-    await finishRun(env, ctx, r.id, nowMs)
-    await audit(ctx, 'payouts.run.resume', `payout_run:${r.id}`, {})
+    let now: string
+    if (r.state === 'batching') {
+      await completeRun(env, ctx, r.id, nowMs)
+      now = 'done'
+    } else {
+      now = (await continueRun(env, ctx, r.id, nowMs, hand)).state
+    }
+    await audit(ctx, 'payouts.run.resume', `payout_run:${r.id}`, { was: r.state, now })
   }
   return results.map((r) => r.id)
 }

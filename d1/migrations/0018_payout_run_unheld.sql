@@ -1,0 +1,1 @@
+CREATE INDEX `payouts_run_unheld_idx` ON `payouts` (`run_id`) WHERE `state` = 'pending' AND `hold_id` IS NULL;
