@@ -571,7 +571,10 @@ function oversized(target: Target, authHeaders: Record<string, string>, label: s
   const firstOp = target.ops.values().next().value as Operation
   const path = cleanPath(target, firstOp, 7)
   const body = JSON.stringify({ pad: 'x'.repeat(bodyLimitFor(path.split('?')[0]!)) })
-  return METHODS.filter(CAN_HAVE_BODY).flatMap((method): Sent[] => [
+  // the methods the route serves (else POST once): a body on another method is answered 405 by
+  // routing before it is read (methodSweep covers that), and media routes take bodies of 96 MiB
+  const served = METHODS.filter(CAN_HAVE_BODY).filter((m) => target.ops.has(m))
+  return (served.length ? served : (['POST'] as const)).flatMap((method): Sent[] => [
     {
       host: API_HOST,
       method,
