@@ -19,6 +19,7 @@ export default defineConfig(async () => ({
           DEV_TOKEN_SECRET: 'test-dev-token-secret',
           // version 2 active, version 1 still listed: rotation is exercised by the tests
           VAULT_KEKS: '2:dGVzdC12YXVsdC1rZWstdmVyc2lvbi0yLTAxMjM0NTY,1:dGVzdC12YXVsdC1rZWstdmVyc2lvbi0xLTAxMjM0NTY',
+          MEDIA_MARK_KEY: 'test-media-mark-key-0123456789abcdef0123456789',
           LOG_LEVEL: 'error',
         },
       },

@@ -12,6 +12,7 @@
 import { mediaKeys } from '../../../r2/keys'
 import type { ImageMime } from '../codecs'
 import { MAX_FINGERPRINT_PIXELS } from '../pdq/fingerprint'
+import { markLayout } from '../watermark/key'
 import { markImageCopy, visibleMarkFor } from '../watermark/mark-image'
 import type { DeliveryItem } from './policy'
 
@@ -29,7 +30,7 @@ export async function markedCopy(env: Env, item: DeliveryItem, serial: number, n
   const object = await env.MEDIA.get(source.key)
   if (!object) throw new Error(`the ${source.what} of media item ${item.id} is missing from R2 (${source.key})`)
   const visible = await visibleMarkFor(env, item.brandId, item.creatorId)
-  const bytes = await markImageCopy(new Uint8Array(await object.arrayBuffer()), source.mime, { serial, visible })
+  const bytes = await markImageCopy(new Uint8Array(await object.arrayBuffer()), source.mime, { serial, visible }, await markLayout(env))
   try {
     return await env.MEDIA.put(key, bytes, {
       httpMetadata: { contentType: MARKED_COPY_TYPE },

@@ -7,8 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import original from '../../../../shared/data/pdq/images/bridge-mods/square-512x512.jpg?bytes'
 import { mediaKeys } from '../../../r2/keys'
 import { call } from '../../../test/helpers'
+import { markLayout } from '../watermark/key'
 import { traceImage } from '../watermark/mark-image'
 import { API, createCreator, createItem, issue, pathOf, subscribe, viewer, type TestCreator } from './test-support'
+
+const layout = await markLayout(env)
 
 const DAY = 86_400_000
 
@@ -54,7 +57,7 @@ describe('GET /api/media/delivery/{token}: the viewer’s marked copy', () => {
     expect(Number(res.headers.get('content-length'))).toBe(aliceBytes.length)
     expect([aliceBytes[0], aliceBytes[1], aliceBytes[2]]).toEqual([0xff, 0xd8, 0xff])
     expect(aliceBytes).not.toEqual(original)
-    const read = await traceImage(aliceBytes, 'image/jpeg')
+    const read = await traceImage(aliceBytes, 'image/jpeg', layout)
     expect(read?.serial).toBe(await serialOf(item, alice.userId))
   })
 
@@ -78,7 +81,7 @@ describe('GET /api/media/delivery/{token}: the viewer’s marked copy', () => {
     const bobBytes = await bytesOf(res)
     expect(bobBytes).not.toEqual(aliceBytes)
     expect(res.headers.get('etag')).not.toBe((await call(API, alicePath, { method: 'HEAD' })).headers.get('etag'))
-    const read = await traceImage(bobBytes, 'image/jpeg')
+    const read = await traceImage(bobBytes, 'image/jpeg', layout)
     expect(read?.serial).toBe(await serialOf(item, bob.userId))
     expect(await serialOf(item, bob.userId)).not.toBe(await serialOf(item, alice.userId))
   })
@@ -137,8 +140,8 @@ describe('GET /api/media/delivery/{token}: the viewer’s marked copy', () => {
     const [one, two] = await Promise.all([call(API, path), call(API, path)])
     expect([one.status, two.status]).toEqual([200, 200])
     const [a, b] = [await bytesOf(one), await bytesOf(two)]
-    expect((await traceImage(a, 'image/jpeg'))?.serial).toBe(await serialOf(item, carol.userId))
-    expect((await traceImage(b, 'image/jpeg'))?.serial).toBe(await serialOf(item, carol.userId))
+    expect((await traceImage(a, 'image/jpeg', layout))?.serial).toBe(await serialOf(item, carol.userId))
+    expect((await traceImage(b, 'image/jpeg', layout))?.serial).toBe(await serialOf(item, carol.userId))
     const stored = await env.MEDIA.get(mediaKeys.markedCopy(item, await serialOf(item, carol.userId)))
     expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(b)
   })
@@ -149,6 +152,6 @@ describe('GET /api/media/delivery/{token}: the viewer’s marked copy', () => {
     expect(res.status).toBe(200)
     const bytes = await bytesOf(res)
     expect(bytes).not.toEqual(original)
-    expect((await traceImage(bytes, 'image/jpeg'))?.serial).toBe(await serialOf(draft, null))
+    expect((await traceImage(bytes, 'image/jpeg', layout))?.serial).toBe(await serialOf(draft, null))
   })
 })

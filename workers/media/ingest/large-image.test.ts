@@ -23,6 +23,9 @@ import { fingerprintImage, MAX_FINGERPRINT_PIXELS, PDQ_MIN_QUALITY } from '../pd
 import { hammingDistance } from '../pdq/pdq'
 import { traceImage } from '../watermark/mark-image'
 import { AWAITING_DISPLAY, ingestItem, ingestMessage } from './ingest'
+import { markLayout } from '../watermark/key'
+
+const layout = await markLayout(env)
 
 const API = 'api.localhost'
 const DAY = 86_400_000
@@ -188,7 +191,7 @@ describe('an image above MAX_FINGERPRINT_PIXELS', () => {
     const pixels = await decodeImage(copy.slice().buffer, 'image/jpeg')
     expect([pixels.width, pixels.height]).toEqual([3245, 2434])
     const serial = (await env.DB.prepare("SELECT serial FROM media_marks WHERE item_id = ? AND kind = 'image' AND viewer_id = ?").bind(id, fan.userId).first<{ serial: number }>())!.serial
-    expect((await traceImage(copy, 'image/jpeg'))?.serial).toBe(serial)
+    expect((await traceImage(copy, 'image/jpeg', layout))?.serial).toBe(serial)
   }, 60_000)
 })
 

@@ -6,6 +6,7 @@
 import { ProblemError } from '../../edge/problem'
 import type { ImageMime } from '../codecs'
 import { markBySerial, type Mark } from '../marks'
+import { markLayout } from '../watermark/key'
 import { traceImage } from '../watermark/mark-image'
 
 /** The type of an image from its first bytes (never from a name or a declared type). */
@@ -26,12 +27,12 @@ export type ImageTrace =
  * Reads the mark of `bytes`; 415 naming `field` when they are neither JPEG nor PNG, 422 when they
  * do not decode (`onDecodeError` hears why: a decoder failure on a well-typed file is logged).
  */
-export async function traceLeakedImage(env: Pick<Env, 'DB'>, bytes: Uint8Array, field: string, onDecodeError: (err: unknown) => void = () => {}): Promise<ImageTrace & { mime: ImageMime }> {
+export async function traceLeakedImage(env: Pick<Env, 'DB' | 'MEDIA_MARK_KEY'>, bytes: Uint8Array, field: string, onDecodeError: (err: unknown) => void = () => {}): Promise<ImageTrace & { mime: ImageMime }> {
   const mime = imageTypeOf(bytes)
   if (!mime) throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', { detail: 'a leaked image is traced from JPEG or PNG bytes', errors: [{ path: field, message: 'is neither a JPEG nor a PNG file' }] })
   let read: { serial: number; confidence: number } | null
   try {
-    read = await traceImage(bytes, mime)
+    read = await traceImage(bytes, mime, await markLayout(env))
   } catch (err) {
     // right magic bytes, broken body (truncated, corrupt): the submitter's file, not our bug
     onDecodeError(err)

@@ -32,8 +32,9 @@
  *
  * Limits: no robustness to crops, rotations or flips (the grid is the whole frame); below
  * MIN_MARK_SIDE nothing is embedded, and from MIN_MARK_SIDE to ROBUST_MARK_SIDE a 50% downscale
- * may erase the mark. The key is a constant of this file: the mark is forensic evidence, not a
- * secret from someone who has read this code.
+ * may erase the mark. Which payload bit each slot carries and each slot's QIM dither come from
+ * the platform's secret MEDIA_MARK_KEY (watermark/key.ts): without it, someone who has read this code
+ * knows where the mark lives but not the lattice to flatten, and cannot forge another viewer's serial.
  * @module
  */
 import type { Pixels } from '../codecs'
@@ -70,44 +71,38 @@ const COEFFS: ReadonlyArray<readonly [number, number]> = [
 const SLOTS = BLOCKS * BLOCKS * COEFFS.length
 const PAYLOAD_BITS = 48
 const PASSES = 3
-const KEY = 0x6d61726b // 'mark'
+/** Random bytes a layout is drawn from: 4 per shuffle step and 4 per dither. */
+export const LAYOUT_RANDOM_BYTES = 8 * SLOTS
 
-/** Per-slot layout derived once from the constant key: which payload bit and which QIM dither. */
-interface Layout {
-  bitOf: Uint8Array
-  dither: Float32Array
+/** Per-slot layout: which payload bit each slot carries and its QIM dither (from the secret key). */
+export interface MarkLayout {
+  readonly bitOf: Uint8Array
+  readonly dither: Float32Array
 }
 
-let layout: Layout | undefined
-function slotLayout(): Layout {
-  if (layout) return layout
-  const random = mulberry32(KEY)
+/**
+ * The layout drawn from `random` (LAYOUT_RANDOM_BYTES of a keyed stream, watermark/key.ts): a
+ * Fisher-Yates shuffle spreads each payload bit over SLOTS / PAYLOAD_BITS slots, then one dither per slot.
+ */
+export function layoutFrom(random: Uint8Array): MarkLayout {
+  if (random.byteLength < LAYOUT_RANDOM_BYTES) throw new RangeError(`a mark layout needs ${LAYOUT_RANDOM_BYTES} random bytes, got ${random.byteLength}`)
+  const view = new DataView(random.buffer, random.byteOffset, random.byteLength)
+  let at = 0
+  const next = () => view.getUint32((at++) * 4) / 4294967296
   const order = new Uint32Array(SLOTS)
   for (let i = 0; i < SLOTS; i++) order[i] = i
   for (let i = SLOTS - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
+    const j = Math.floor(next() * (i + 1))
     const t = order[i]!
     order[i] = order[j]!
     order[j] = t
   }
+  at = SLOTS
   const bitOf = new Uint8Array(SLOTS)
   for (let k = 0; k < SLOTS; k++) bitOf[order[k]!] = k % PAYLOAD_BITS
   const dither = new Float32Array(SLOTS)
-  for (let s = 0; s < SLOTS; s++) dither[s] = random() * STEP
-  layout = { bitOf, dither }
-  return layout
-}
-
-// a tiny seeded PRNG: the layout must be identical in every isolate, Math.random is not seedable
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  for (let s = 0; s < SLOTS; s++) dither[s] = next() * STEP
+  return { bitOf, dither }
 }
 
 /** CRC-16/CCITT-FALSE of the serial's four bytes, big-endian (hand-written: sixteen bits need no library). */
@@ -307,12 +302,12 @@ function checkSerial(serial: number): void {
  * A copy of `pixels` carrying `serial` invisibly; pictures with a side shorter than MIN_MARK_SIDE
  * come back unchanged (too few pixels to hold the grid).
  */
-export function embedSerial(pixels: Pixels, serial: number): Pixels {
+export function embedSerial(pixels: Pixels, serial: number, layout: MarkLayout): Pixels {
   checkSerial(serial)
   const { width, height, data } = pixels
   const out = new Uint8ClampedArray(data)
   if (Math.min(width, height) < MIN_MARK_SIDE) return { width, height, data: out }
-  const { bitOf, dither } = slotLayout()
+  const { bitOf, dither } = layout
   const bits = payloadBits(serial)
   const wx = boxWeights(width, GRID)
   const wy = boxWeights(height, GRID)
@@ -367,9 +362,9 @@ interface Soft {
  * which moves large coefficients off their lattice; the gain of each frequency is estimated as the
  * one that puts its slots closest to the union of both lattices (period STEP/2), whatever the bits.
  */
-function softDecisions(pixels: Pixels): Soft {
+function softDecisions(pixels: Pixels, layout: MarkLayout): Soft {
   const { width, height, data } = pixels
-  const { dither } = slotLayout()
+  const { dither } = layout
   const grid = toGrid(data, width, height, boxWeights(width, GRID), boxWeights(height, GRID))
   const values = slotValues(grid)
   const weight = new Float32Array(SLOTS)
@@ -407,10 +402,10 @@ function softDecisions(pixels: Pixels): Soft {
 }
 
 /** The serial `pixels` carry, or null when there is none to be trusted. */
-export function extractSerial(pixels: Pixels): TraceResult | null {
+export function extractSerial(pixels: Pixels, layout: MarkLayout): TraceResult | null {
   if (Math.min(pixels.width, pixels.height) < MIN_TRACE_SIDE) return null
-  const { bitOf } = slotLayout()
-  const { soft, weight } = softDecisions(pixels)
+  const { bitOf } = layout
+  const { soft, weight } = softDecisions(pixels, layout)
   const votes = new Float64Array(PAYLOAD_BITS)
   for (let s = 0; s < SLOTS; s++) votes[bitOf[s]!]! += weight[s]! * soft[s]!
   const bits = new Uint8Array(PAYLOAD_BITS)
@@ -419,13 +414,13 @@ export function extractSerial(pixels: Pixels): TraceResult | null {
   for (let i = 0; i < 32; i++) serial = ((serial << 1) | bits[i]!) >>> 0
   let crc = 0
   for (let i = 0; i < 16; i++) crc = (crc << 1) | bits[32 + i]!
-  const { agreement, slotErrors } = agreementWith(bits, soft, weight)
+  const { agreement, slotErrors } = agreementWith(bits, soft, weight, layout)
   if (crc !== crc16(serial) || agreement < MIN_CONFIDENCE) return null
   return { serial, confidence: agreement, slotErrors, slots: SLOTS }
 }
 
-function agreementWith(bits: Uint8Array, soft: Float32Array, weight: Float32Array): { agreement: number; slotErrors: number } {
-  const { bitOf } = slotLayout()
+function agreementWith(bits: Uint8Array, soft: Float32Array, weight: Float32Array, layout: MarkLayout): { agreement: number; slotErrors: number } {
+  const { bitOf } = layout
   let agreement = 0
   let total = 0
   let slotErrors = 0
@@ -439,8 +434,8 @@ function agreementWith(bits: Uint8Array, soft: Float32Array, weight: Float32Arra
 }
 
 /** Diagnostics for tests and reports: how well `pixels` agree with `serial`'s word, without the CRC and confidence gates. */
-export function measureSlots(pixels: Pixels, serial: number): { slotErrors: number; slots: number; agreement: number } {
+export function measureSlots(pixels: Pixels, serial: number, layout: MarkLayout): { slotErrors: number; slots: number; agreement: number } {
   checkSerial(serial)
-  const { soft, weight } = softDecisions(pixels)
-  return { ...agreementWith(payloadBits(serial), soft, weight), slots: SLOTS }
+  const { soft, weight } = softDecisions(pixels, layout)
+  return { ...agreementWith(payloadBits(serial), soft, weight, layout), slots: SLOTS }
 }

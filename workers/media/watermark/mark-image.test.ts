@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import blurLot from '../../../../shared/data/pdq/images/bridge-mods/blur-a-lot.jpg?bytes'
 import contrast from '../../../../shared/data/pdq/images/bridge-mods/high-contrast.jpg?bytes'
@@ -18,7 +19,10 @@ import q2821 from '../../../../shared/data/pdq/images/reg-test-input/labelme-sub
 import pen from '../../../../shared/data/pdq/images/reg-test-input/pen-and-coaster.png?bytes'
 import { decodeImage, encodeJpeg, encodePng, resizeImage, type ImageMime, type Pixels } from '../codecs'
 import { embedSerial, extractSerial, measureSlots, MIN_MARK_SIDE } from './invisible'
+import { markLayout } from './key'
 import { markImageCopy, traceImage } from './mark-image'
+
+const layout = await markLayout(env)
 
 type Fixture = [name: string, bytes: Uint8Array<ArrayBuffer>, mime: ImageMime]
 const SERIALS = [1, 2 ** 31 + 5, 0xffffffff]
@@ -54,58 +58,58 @@ describe('invisible mark through markImageCopy / traceImage', () => {
   it.each(LABELME.map(([name, bytes, mime]) => ({ name, bytes, mime })))('$name (256x256): every serial survives JPEG q75 and a 50% downscale + q75', async ({ name, bytes, mime }) => {
     const original = await decode(bytes, mime)
     for (const serial of SERIALS) {
-      const copy = await markImageCopy(bytes, mime, { serial, visible: null })
+      const copy = await markImageCopy(bytes, mime, { serial, visible: null }, layout)
       const { q75, half } = await attacks(copy)
-      const traced = [await traceImage(copy, 'image/jpeg'), await traceImage(q75, 'image/jpeg'), await traceImage(half, 'image/jpeg')]
+      const traced = [await traceImage(copy, 'image/jpeg', layout), await traceImage(q75, 'image/jpeg', layout), await traceImage(half, 'image/jpeg', layout)]
       expect(traced.map((t) => t?.serial), `${name} ${serial}`).toEqual([serial, serial, serial])
-      const slots = measureSlots(await decode(half, 'image/jpeg'), serial)
-      console.log(`[mark] ${name} serial=${serial} psnr=${psnr(original, embedSerial(original, serial)).toFixed(2)}dB confidence q75=${traced[1]!.confidence} half=${traced[2]!.confidence} slot errors after half+q75=${slots.slotErrors}/${slots.slots}`)
+      const slots = measureSlots(await decode(half, 'image/jpeg'), serial, layout)
+      console.log(`[mark] ${name} serial=${serial} psnr=${psnr(original, embedSerial(original, serial, layout)).toFixed(2)}dB confidence q75=${traced[1]!.confidence} half=${traced[2]!.confidence} slot errors after half+q75=${slots.slotErrors}/${slots.slots}`)
     }
   })
 
   it.each(LARGE)('$name: serial $serial survives JPEG q75, a 50% downscale + q75, and PSNR stays >= 38 dB', async ({ name, bytes, mime, serial }) => {
     const original = await decode(bytes, mime)
-    const marked = embedSerial(original, serial)
+    const marked = embedSerial(original, serial, layout)
     const quality = psnr(original, marked)
     expect(quality).toBeGreaterThanOrEqual(38)
-    const copy = await markImageCopy(bytes, mime, { serial, visible: null })
+    const copy = await markImageCopy(bytes, mime, { serial, visible: null }, layout)
     expect([...copy.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff])
     const { q75, half } = await attacks(copy)
-    const [a, b] = [await traceImage(q75, 'image/jpeg'), await traceImage(half, 'image/jpeg')]
+    const [a, b] = [await traceImage(q75, 'image/jpeg', layout), await traceImage(half, 'image/jpeg', layout)]
     expect([a?.serial, b?.serial]).toEqual([serial, serial])
-    const q75Slots = measureSlots(await decode(q75, 'image/jpeg'), serial)
-    const halfSlots = measureSlots(await decode(half, 'image/jpeg'), serial)
+    const q75Slots = measureSlots(await decode(q75, 'image/jpeg'), serial, layout)
+    const halfSlots = measureSlots(await decode(half, 'image/jpeg'), serial, layout)
     console.log(
       `[mark] ${name} ${original.width}x${original.height} serial=${serial} psnr=${quality.toFixed(2)}dB (copy at q88: ${psnr(original, await decode(copy, 'image/jpeg')).toFixed(2)}dB) confidence q75=${a!.confidence} half=${b!.confidence} slot errors q75=${q75Slots.slotErrors}/${q75Slots.slots} half=${halfSlots.slotErrors}/${halfSlots.slots}`,
     )
   })
 
   it('on a larger photo, also survives other resampling filters, a 33% downscale and JPEG q40', async () => {
-    const copy = await decode(await markImageCopy(pen, 'image/png', { serial: 424242, visible: null }), 'image/jpeg')
+    const copy = await decode(await markImageCopy(pen, 'image/png', { serial: 424242, visible: null }, layout), 'image/jpeg')
     const scaled = async (factor: number, method: 'lanczos3' | 'mitchell' | 'catrom') => jpeg(await resizeImage(copy, Math.round(copy.width * factor), Math.round(copy.height * factor), method), 75)
     const attacked = [await scaled(0.5, 'lanczos3'), await scaled(0.33, 'mitchell'), await scaled(0.75, 'catrom'), await jpeg(copy, 40)]
     const traced = []
-    for (const bytes of attacked) traced.push((await traceImage(bytes, 'image/jpeg'))?.serial)
+    for (const bytes of attacked) traced.push((await traceImage(bytes, 'image/jpeg', layout))?.serial)
     expect(traced).toEqual([424242, 424242, 424242, 424242])
   })
 
   it('keeps the invisible mark under a full-opacity visible mark', async () => {
-    const copy = await markImageCopy(q1050, 'image/jpeg', { serial: 0xc0ffee, visible: { text: 'BoyFanz / @alex', position: 'center', opacity: 100 } })
+    const copy = await markImageCopy(q1050, 'image/jpeg', { serial: 0xc0ffee, visible: { text: 'BoyFanz / @alex', position: 'center', opacity: 100 } }, layout)
     const { half } = await attacks(copy)
-    expect((await traceImage(half, 'image/jpeg'))?.serial).toBe(0xc0ffee)
+    expect((await traceImage(half, 'image/jpeg', layout))?.serial).toBe(0xc0ffee)
   })
 
   it('delivers transparent PNGs over white', async () => {
     const clear: Pixels = { width: 200, height: 150, data: new Uint8ClampedArray(200 * 150 * 4) } // transparent black
-    const copy = await decode(await markImageCopy(await encodePng(clear), 'image/png', { serial: 9, visible: null }), 'image/jpeg')
+    const copy = await decode(await markImageCopy(await encodePng(clear), 'image/png', { serial: 9, visible: null }, layout), 'image/jpeg')
     const mean = copy.data.reduce((sum, v, i) => (i % 4 === 3 ? sum : sum + v), 0) / (200 * 150 * 3)
     expect(mean).toBeGreaterThan(240)
   })
 
   it('survives a PNG round trip of the copy and marks a PNG original', async () => {
-    const copy = await markImageCopy(q0746, 'image/jpeg', { serial: 77, visible: null })
+    const copy = await markImageCopy(q0746, 'image/jpeg', { serial: 77, visible: null }, layout)
     const png = await encodePng(await decode(copy, 'image/jpeg'))
-    expect((await traceImage(png, 'image/png'))?.serial).toBe(77)
+    expect((await traceImage(png, 'image/png', layout))?.serial).toBe(77)
   })
 
   it('never reads a serial from unmarked pictures, and never a wrong one from marked ones', async () => {
@@ -124,14 +128,14 @@ describe('invisible mark through markImageCopy / traceImage', () => {
       ['small', small, 'image/jpeg'],
       ['wee', wee, 'image/jpeg'],
     ]
-    for (const [name, bytes, mime] of unmarked) expect(await traceImage(bytes, mime), name).toBeNull()
+    for (const [name, bytes, mime] of unmarked) expect(await traceImage(bytes, mime, layout), name).toBeNull()
 
     // two copies of one photo for two viewers, attacked: each gives its own serial, never the other's
     for (const [i, [name, bytes, mime]] of LABELME.slice(2).entries()) {
       const serials = [0x5a5a0000 + i, 0x5a5a0001 + i]
       for (const serial of serials) {
-        const { half } = await attacks(await markImageCopy(bytes, mime, { serial, visible: null }))
-        const traced = await traceImage(half, 'image/jpeg')
+        const { half } = await attacks(await markImageCopy(bytes, mime, { serial, visible: null }, layout))
+        const traced = await traceImage(half, 'image/jpeg', layout)
         expect(traced === null || traced.serial === serial, `${name} ${serial}`).toBe(true)
       }
     }
@@ -140,16 +144,16 @@ describe('invisible mark through markImageCopy / traceImage', () => {
   it('gives pictures too small to hold the grid their visible mark only', async () => {
     const tiny = await decode(wee, 'image/jpeg')
     expect(Math.min(tiny.width, tiny.height)).toBeLessThan(MIN_MARK_SIDE)
-    expect(embedSerial(tiny, 5).data).toEqual(tiny.data)
-    const copy = await markImageCopy(wee, 'image/jpeg', { serial: 5, visible: { text: 'X', position: 'center', opacity: 100 } })
+    expect(embedSerial(tiny, 5, layout).data).toEqual(tiny.data)
+    const copy = await markImageCopy(wee, 'image/jpeg', { serial: 5, visible: { text: 'X', position: 'center', opacity: 100 } }, layout)
     const out = await decode(copy, 'image/jpeg')
     expect([out.width, out.height]).toEqual([tiny.width, tiny.height])
-    expect(await traceImage(copy, 'image/jpeg')).toBeNull()
+    expect(await traceImage(copy, 'image/jpeg', layout)).toBeNull()
   })
 
   it('refuses serials that are not 32-bit unsigned integers', async () => {
     const original = await decode(q0122, 'image/jpeg')
-    for (const serial of [-1, 2 ** 32, 1.5, Number.NaN]) expect(() => embedSerial(original, serial)).toThrow(RangeError)
+    for (const serial of [-1, 2 ** 32, 1.5, Number.NaN]) expect(() => embedSerial(original, serial, layout)).toThrow(RangeError)
   })
 
   it('time per megapixel to mark and to trace (bridge, 1.6 MP)', async () => {
@@ -158,10 +162,10 @@ describe('invisible mark through markImageCopy / traceImage', () => {
     const rounds = 3
     let t = performance.now()
     let marked = original
-    for (let i = 0; i < rounds; i++) marked = embedSerial(original, 1000 + i)
+    for (let i = 0; i < rounds; i++) marked = embedSerial(original, 1000 + i, layout)
     const markMs = (performance.now() - t) / rounds / mp
     t = performance.now()
-    for (let i = 0; i < rounds; i++) expect(extractSerial(marked)?.serial).toBe(1000 + rounds - 1)
+    for (let i = 0; i < rounds; i++) expect(extractSerial(marked, layout)?.serial).toBe(1000 + rounds - 1)
     const traceMs = (performance.now() - t) / rounds / mp
     console.log(`[mark] timing: embed ${markMs.toFixed(1)} ms/MP, trace ${traceMs.toFixed(1)} ms/MP (after decoding; workerd timers may be coarse)`)
   })

@@ -10,7 +10,7 @@
  * @module
  */
 import { decodeImage, encodeJpeg, type ImageMime, type Pixels } from '../codecs'
-import { embedSerial, extractSerial } from './invisible'
+import { embedSerial, extractSerial, type MarkLayout } from './invisible'
 import { resolveVisibleMark } from './settings'
 import { drawVisibleMark } from './visible'
 
@@ -45,16 +45,16 @@ function flatten(pixels: Pixels): Pixels {
 }
 
 /** A delivered copy: decoded, visibly marked (when `visible` is given), invisibly marked with `serial`, encoded as JPEG. */
-export async function markImageCopy(bytes: Uint8Array, mime: ImageMime, mark: { serial: number; visible: VisibleMark | null }): Promise<Uint8Array> {
+export async function markImageCopy(bytes: Uint8Array, mime: ImageMime, mark: { serial: number; visible: VisibleMark | null }, layout: MarkLayout): Promise<Uint8Array> {
   let pixels = flatten(await decodeImage(arrayBufferOf(bytes), mime))
   if (mark.visible) pixels = drawVisibleMark(pixels, mark.visible).pixels
   // the invisible mark goes on last, so the visible one cannot disturb it
-  return encodeJpeg(embedSerial(pixels, mark.serial), COPY_QUALITY)
+  return encodeJpeg(embedSerial(pixels, mark.serial, layout), COPY_QUALITY)
 }
 
 /** The serial an image carries, or null when no mark is found with confidence. */
-export async function traceImage(bytes: Uint8Array, mime: ImageMime): Promise<{ serial: number; confidence: number } | null> {
-  const found = extractSerial(await decodeImage(arrayBufferOf(bytes), mime))
+export async function traceImage(bytes: Uint8Array, mime: ImageMime, layout: MarkLayout): Promise<{ serial: number; confidence: number } | null> {
+  const found = extractSerial(await decodeImage(arrayBufferOf(bytes), mime), layout)
   return found ? { serial: found.serial, confidence: Math.round(found.confidence * 1000) / 1000 } : null
 }
 
