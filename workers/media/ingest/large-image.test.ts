@@ -24,6 +24,7 @@ import { hammingDistance } from '../pdq/pdq'
 import { traceImage } from '../watermark/mark-image'
 import { AWAITING_DISPLAY, ingestItem, ingestMessage } from './ingest'
 import { markLayout } from '../watermark/key'
+import { withJpegDimensions } from '../images/test-support'
 
 const layout = await markLayout(env)
 
@@ -37,21 +38,6 @@ let original: Uint8Array
 let rendition: Uint8Array
 /** the same picture at 1200x900, hashed in the Worker: what the rendition's PDQ is compared with */
 let smallPdq: string
-
-/** A copy of a JPEG with its frame header's dimensions rewritten (pixel data unchanged). */
-function withJpegDimensions(jpeg: Uint8Array, width: number, height: number): Uint8Array {
-  const out = jpeg.slice()
-  for (let i = 2; i < out.length - 9; i++) {
-    if (out[i] === 0xff && out[i + 1]! >= 0xc0 && out[i + 1]! <= 0xc2) {
-      out[i + 5] = height >> 8
-      out[i + 6] = height & 0xff
-      out[i + 7] = width >> 8
-      out[i + 8] = width & 0xff
-      return out
-    }
-  }
-  throw new Error('no SOF0-2 marker')
-}
 
 const putDisplay = (id: string, body: Uint8Array, token = service) =>
   call(API, `/api/media/packager/items/${id}/display`, { method: 'PUT', body, token, headers: { 'content-type': 'image/jpeg' } })

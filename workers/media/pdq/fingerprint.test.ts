@@ -7,6 +7,7 @@ import { decodeImage, encodeJpeg, resizeImage } from '../codecs'
 import { readImageHeader } from '../images/header'
 import { fingerprintImage, ImageRejected, MAX_FINGERPRINT_PIXELS, PDQ_MATCH_DISTANCE } from './fingerprint'
 import { hammingDistance } from './pdq'
+import { withJpegDimensions } from '../images/test-support'
 
 async function rejection(bytes: Uint8Array, mime: 'image/jpeg' | 'image/png'): Promise<ImageRejected> {
   try {
@@ -16,21 +17,6 @@ async function rejection(bytes: Uint8Array, mime: 'image/jpeg' | 'image/png'): P
     throw err
   }
   throw new Error('fingerprintImage accepted the image')
-}
-
-/** A copy of a JPEG with the frame header's dimensions rewritten (the pixel data is left as it is). */
-function withJpegDimensions(jpeg: Uint8Array, width: number, height: number): Uint8Array {
-  const out = jpeg.slice()
-  for (let i = 2; i < out.length - 9; i++) {
-    if (out[i] === 0xff && out[i + 1]! >= 0xc0 && out[i + 1]! <= 0xc2) {
-      out[i + 5] = height >> 8
-      out[i + 6] = height & 0xff
-      out[i + 7] = width >> 8
-      out[i + 8] = width & 0xff
-      return out
-    }
-  }
-  throw new Error('no SOF0-2 marker')
 }
 
 describe('fingerprintImage', () => {

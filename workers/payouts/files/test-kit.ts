@@ -13,6 +13,8 @@ import { placeHold } from '../lifecycle'
 import { parsePayoutMethod, type PayoutMethod } from '../methods/methods'
 import { sealMethod } from '../methods/sealed'
 import { call } from '../../../test/helpers'
+import { SANDBOX_BANK_ACCOUNTS } from './bank-accounts'
+import { writeNachaReturnFile, type NachaReturnFileInput } from './nacha/return-writer'
 
 export const API = 'api.localhost'
 const BRAND_ID = 'brd_01JFANZ0000000000000000001'
@@ -108,3 +110,19 @@ export const SEPA_ANNA = {
   address: { streetName: 'Hauptstraße', buildingNumber: '5', postCode: '10115', townName: 'Berlin', country: 'DE' },
 }
 export const SEPA_JEAN = { type: 'sepa', iban: 'FR1420041010050500013M02606', bic: 'PSSTFRPPXXX', name: 'Jean Dupont', address: { townName: 'Paris', country: 'FR', addressLines: ['12 rue de Rivoli'] } }
+
+/** A return file from the sandbox ODFI: returned `entries` (addenda 99) and notifications of change (addenda 98). */
+export function sandboxReturnFile(entries: NachaReturnFileInput['entries'], corrections: NachaReturnFileInput['corrections'] = []): string {
+  return writeNachaReturnFile({
+    odfiRouting: SANDBOX_BANK_ACCOUNTS.nacha.immediateDestination,
+    immediateOrigin: '231380104',
+    fileCreationDate: '2026-11-30',
+    fileCreationTime: '06:00',
+    companyName: SANDBOX_BANK_ACCOUNTS.nacha.companyName,
+    companyIdentification: SANDBOX_BANK_ACCOUNTS.nacha.companyIdentification,
+    secCode: 'PPD',
+    companyEntryDescription: 'PAYROLL',
+    entries,
+    corrections,
+  })
+}

@@ -12,11 +12,10 @@ import { auditLog } from '../../compliance/audit'
 import { outboxFor } from '../../sso/mail/outbox'
 import { mint, newCreator as newCreatorAccount } from '../../vault/kyc/test-kit'
 import { defaultMethod as runDefaultMethod, factsForCreators } from '../eligibility/facts'
-import { SANDBOX_BANK_ACCOUNTS } from '../files/bank-accounts'
 import { writeBatchFile } from '../files/batch-file'
 import { parseNachaFile } from '../files/nacha/parser'
-import { correctedDataOf, writeNachaReturnFile, type CorrectedValues, type NachaReturnFileInput } from '../files/nacha/return-writer'
-import { API, addBatch, addPayout, fund, weak } from '../files/test-kit'
+import { correctedDataOf, type CorrectedValues, type NachaReturnFileInput } from '../files/nacha/return-writer'
+import { API, addBatch, addPayout, fund, sandboxReturnFile, weak } from '../files/test-kit'
 import { everyMethodOf, methodById, openMethodRow } from '../methods/store'
 import { readCorrection, type NocOutcome } from './noc'
 
@@ -75,21 +74,6 @@ function correction(p: Paid, changeCode: string, values: CorrectedValues): Corre
   }
 }
 
-function returnFile(corrections: Correction[], entries: NachaReturnFileInput['entries'] = []): string {
-  return writeNachaReturnFile({
-    odfiRouting: SANDBOX_BANK_ACCOUNTS.nacha.immediateDestination,
-    immediateOrigin: '231380104',
-    fileCreationDate: '2026-11-30',
-    fileCreationTime: '06:00',
-    companyName: SANDBOX_BANK_ACCOUNTS.nacha.companyName,
-    companyIdentification: SANDBOX_BANK_ACCOUNTS.nacha.companyIdentification,
-    secCode: 'PPD',
-    companyEntryDescription: 'PAYROLL',
-    entries,
-    corrections,
-  })
-}
-
 interface ImportBody {
   entries: number
   matched: Array<{ payout_id: string; code: string }>
@@ -105,6 +89,9 @@ async function importFile(text: string): Promise<ImportBody> {
 
 const details = async (id: string) => openMethodRow(env, (await methodById(env, id))!)
 const nocMails = async (email: string) => (await outboxFor(env.DB, email)).filter((m) => m.subject === 'Your bank corrected your payout account details')
+
+/** notifications of change first (the file's point here), returned entries after */
+const nocFile = (corrections: Correction[], entries: Parameters<typeof sandboxReturnFile>[0] = []) => sandboxReturnFile(entries, corrections)
 
 describe('ACH notifications of change', () => {
   it('C01 to C07 correct the methods the payouts went to: usable at once, mailed and audited masked; the next file pays the corrected account; a second import changes nothing', async () => {
@@ -132,7 +119,7 @@ describe('ACH notifications of change', () => {
     const creators = []
     for (let i = 0; i < cases.length; i++) creators.push(await addAchMethod({ ...ALEX }))
     const paid = await payInOneFile(creators)
-    const text = returnFile(cases.map((c, i) => correction(paid[i]!, c.code, c.values)))
+    const text = nocFile(cases.map((c, i) => correction(paid[i]!, c.code, c.values)))
     const before = Date.now()
 
     const out = await importFile(text)
@@ -204,7 +191,7 @@ describe('ACH notifications of change', () => {
   it('a C02 with a wrong check digit is invalid and not applied; C09 is not applicable; an unknown trace is unmatched; a return in the same file still returns', async () => {
     const [bad, c09, returned] = await payInOneFile([await addAchMethod({ ...ALEX }), await addAchMethod({ ...ALEX }), await addAchMethod({ ...ALEX })])
     const stranger = { ...bad!, trace: '121042889999999' }
-    const text = returnFile(
+    const text = nocFile(
       [correction(bad!, 'C02', { routingNumber: '021000022' }), correction(c09!, 'C09', { individualId: 'NEW ID 42' }), correction(stranger, 'C01', { accountNumber: '1111' })],
       [{ originalTraceNumber: returned!.trace, originalReceivingDfi: ALEX.routingNumber, returnReasonCode: 'R03', originalTransactionCode: '22', amountMinor: 9_975, accountNumber: ALEX.accountNumber, individualName: ALEX.accountHolderName }],
     )
@@ -239,7 +226,7 @@ describe('ACH notifications of change', () => {
     expect(replaced.status).toBe(201)
 
     const out = await importFile(
-      returnFile([correction(first!, 'C02', { routingNumber: '021000021' }), correction(second!, 'C01', { accountNumber: '99887766' }), correction(samPaid!, 'C01', { accountNumber: '99887766' })]),
+      nocFile([correction(first!, 'C02', { routingNumber: '021000021' }), correction(second!, 'C01', { accountNumber: '99887766' }), correction(samPaid!, 'C01', { accountNumber: '99887766' })]),
     )
     const [c02, c01, samNoc] = [first!, second!, samPaid!].map((p) => out.notifications_of_change.find((n) => n.original_trace === p.trace)!)
     expect(c02).toMatchObject({ status: 'applied', old_method_id: alex.methodId })

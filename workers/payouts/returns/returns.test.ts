@@ -5,10 +5,8 @@ import { ledgerFor } from '../../ledger/stub'
 import { call } from '../../../test/helpers'
 import { writeBatchFile } from '../files/batch-file'
 import { confirmFile } from '../files/confirm'
-import { SANDBOX_BANK_ACCOUNTS } from '../files/bank-accounts'
-import { writeNachaReturnFile, type NachaReturnFileInput } from '../files/nacha/return-writer'
 import { outboxFor } from '../../sso/mail/outbox'
-import { ACH_INDIVIDUAL, ACH_SAVINGS, API, SEPA_ANNA, SEPA_JEAN, addBatch, addMethod, addPayout, fund, newCreator, strong, summary, weak, withAccount } from '../files/test-kit'
+import { ACH_INDIVIDUAL, ACH_SAVINGS, API, SEPA_ANNA, SEPA_JEAN, addBatch, addMethod, addPayout, fund, newCreator, sandboxReturnFile, strong, summary, weak, withAccount } from '../files/test-kit'
 import { pain002Xml } from './pain002-fixture'
 
 const SYSTEM = { env, actor: 'system:test' }
@@ -33,20 +31,6 @@ async function achFile(funded = 100_000) {
   return { batchId, file, payouts: out }
 }
 
-function returnFile(entries: NachaReturnFileInput['entries']): string {
-  return writeNachaReturnFile({
-    odfiRouting: SANDBOX_BANK_ACCOUNTS.nacha.immediateDestination,
-    immediateOrigin: '231380104',
-    fileCreationDate: '2026-11-30',
-    fileCreationTime: '06:00',
-    companyName: SANDBOX_BANK_ACCOUNTS.nacha.companyName,
-    companyIdentification: SANDBOX_BANK_ACCOUNTS.nacha.companyIdentification,
-    secCode: 'PPD',
-    companyEntryDescription: 'PAYROLL',
-    entries,
-  })
-}
-
 const stateOf = async (id: string) => (await env.DB.prepare('SELECT state, failure_code FROM payouts WHERE id = ?').bind(id).first<{ state: string; failure_code: string | null }>())!
 
 describe('ACH returns', () => {
@@ -56,7 +40,7 @@ describe('ACH returns', () => {
     const [p] = payouts
     expect(await summary(p!.creatorId, 'USD')).toMatchObject({ availableMinor: 60_000, onHoldMinor: 0 })
 
-    const text = returnFile([
+    const text = sandboxReturnFile([
       { originalTraceNumber: p!.trace, originalReceivingDfi: p!.routing, returnReasonCode: 'R01', originalTransactionCode: p!.code, amountMinor: p!.net, accountNumber: p!.account, individualName: p!.name },
       { originalTraceNumber: '121042889999999', originalReceivingDfi: '231380104', returnReasonCode: 'R03', originalTransactionCode: '22', amountMinor: 777, accountNumber: '1', individualName: 'NOBODY' },
     ])
@@ -88,7 +72,7 @@ describe('ACH returns', () => {
   it('a return before confirmation fails the payout and voids its hold', async () => {
     const { payouts } = await achFile()
     const p = payouts[1]!
-    const text = returnFile([{ originalTraceNumber: p.trace, originalReceivingDfi: p.routing, returnReasonCode: 'R04', originalTransactionCode: p.code, amountMinor: p.net, accountNumber: p.account, individualName: p.name }])
+    const text = sandboxReturnFile([{ originalTraceNumber: p.trace, originalReceivingDfi: p.routing, returnReasonCode: 'R04', originalTransactionCode: p.code, amountMinor: p.net, accountNumber: p.account, individualName: p.name }])
     const res = await call(API, '/api/payouts/returns/ach', { token: await weak(['finance']), headers: { 'content-type': 'text/plain', ...key() }, body: text })
     const out = (await res.json()) as { matched: Array<{ status: string; state: string }> }
     expect(out.matched).toEqual([expect.objectContaining({ status: 'failed', state: 'failed', code: 'R04', reason: 'Invalid account number' })])
