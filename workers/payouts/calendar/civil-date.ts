@@ -55,3 +55,17 @@ export function lastWeekdayOf(year: number, month0: number, weekday: number): st
 export function addDays(isoDate: string, days: number): string {
   return isoDayOf(utcMidnight(isoDate) + days * DAY_MS)
 }
+
+/** A membership test over a year-by-year list of dated days, each year's list built once. */
+export function dayLookup(daysOf: (year: number) => ReadonlyArray<{ date: string }>): (date: string) => boolean {
+  const byYear = new Map<number, ReadonlySet<string>>()
+  return (date) => {
+    const year = Number(date.slice(0, 4))
+    let days = byYear.get(year)
+    if (!days) {
+      days = new Set(daysOf(year).map((d) => d.date))
+      byYear.set(year, days)
+    }
+    return days.has(date)
+  }
+}

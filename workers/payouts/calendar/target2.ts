@@ -7,7 +7,7 @@
  * bank shares. The set assumed is the current one (unchanged since 2002), as files are dated now.
  * @module
  */
-import { addDays, isoDate } from './civil-date'
+import { addDays, dayLookup, isoDate } from './civil-date'
 import type { Holiday } from './us-federal-reserve'
 
 /**
@@ -46,15 +46,5 @@ export function target2ClosingDays(year: number): Holiday[] {
   ]
 }
 
-const byYear = new Map<number, ReadonlySet<string>>()
-
 /** True when `date` is one of T2's closing days (weekends are not listed here). */
-export function isTarget2ClosingDay(date: string): boolean {
-  const year = Number(date.slice(0, 4))
-  let days = byYear.get(year)
-  if (!days) {
-    days = new Set(target2ClosingDays(year).map((h) => h.date))
-    byYear.set(year, days)
-  }
-  return days.has(date)
-}
+export const isTarget2ClosingDay: (date: string) => boolean = dayLookup(target2ClosingDays)

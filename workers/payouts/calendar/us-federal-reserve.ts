@@ -15,7 +15,7 @@
  * the Reserve Banks' schedule); files are dated now, so earlier years are out of scope.
  * @module
  */
-import { addDays, isoDate, lastWeekdayOf, nthWeekdayOf, weekdayOf } from './civil-date'
+import { addDays, dayLookup, isoDate, lastWeekdayOf, nthWeekdayOf, weekdayOf } from './civil-date'
 
 export interface Holiday {
   /** the day the Reserve Banks are closed (`yyyy-mm-dd`) */
@@ -65,15 +65,5 @@ export function federalReserveHolidays(year: number): Holiday[] {
   return holidays.sort((a, b) => (a.date < b.date ? -1 : 1))
 }
 
-const byYear = new Map<number, ReadonlySet<string>>()
-
 /** True when the Reserve Banks are closed for a holiday on `date` (weekends are not holidays here). */
-export function isFederalReserveHoliday(date: string): boolean {
-  const year = Number(date.slice(0, 4))
-  let days = byYear.get(year)
-  if (!days) {
-    days = new Set(federalReserveHolidays(year).map((h) => h.date))
-    byYear.set(year, days)
-  }
-  return days.has(date)
-}
+export const isFederalReserveHoliday: (date: string) => boolean = dayLookup(federalReserveHolidays)
