@@ -178,6 +178,34 @@ describe('FanzDash batch actions (through the batch API)', () => {
   })
 })
 
+describe('FanzDash, a large run whose holds the queue places', () => {
+  it('shows how many of the run\'s ledger holds are placed while it is holding', async () => {
+    const holdingRun = newId('payoutRun')
+    await env.DB.prepare("INSERT INTO payout_runs (id, run_date, trigger, state, evaluated, created, refused, started_by, started_at_ms) VALUES (?, '2030-02-04', 'cron', 'holding', 3, 0, 0, 'system:cron', ?)")
+      .bind(holdingRun, T0 + 30 * 86_400_000)
+      .run()
+    // three EUR payouts of the run (the fixtures' open payouts are USD), the first one held so far
+    const rows = [f, g, h].map(() => newId('payout'))
+    for (const [i, c] of [f, g, h].entries()) {
+      await env.DB.prepare(
+        `INSERT INTO payouts (id, creator_id, run_id, method_id, rail, kind, currency, amount_minor, fee_minor, net_minor, state, hold_id, idempotency_key, created_at_ms, updated_at_ms)
+         VALUES (?, ?, ?, ?, 'sepa', 'scheduled', 'EUR', 1000, 0, 1000, 'pending', ?, ?, ?, ?)`,
+      )
+        .bind(rows[i], c.creatorId, holdingRun, c.methodId, i === 0 ? 'hold:test' : null, rows[i], T0, T0)
+        .run()
+    }
+    try {
+      const html = await (await call(DASH, '/payouts', { token: await tokenFor(['finance']) })).text()
+      expect(html).toContain(`Run <code>${holdingRun}</code> for 2030-02-04 (holding)`)
+      expect(html).toContain('data-run-holds="1/3"')
+      expect(html).toContain('The queue is placing the ledger holds of this run: 1 of 3 held; its batches are formed when the last chunk is done.')
+    } finally {
+      await env.DB.prepare("UPDATE payout_runs SET state = 'done', started_at_ms = 0 WHERE id = ?").bind(holdingRun).run()
+      await env.DB.prepare(`DELETE FROM payouts WHERE id IN (?, ?, ?)`).bind(...rows).run()
+    }
+  })
+})
+
 describe('FanzDash submit', () => {
   it('submits an approved sandbox batch through the batch API: its payouts leave pending', async () => {
     const s1 = await seedCreatorWithPayouts(env, { displayName: 'Sam Submitted' })

@@ -54,7 +54,17 @@ export interface PayoutsOverview {
   approved: BatchSummary[]
   submitted: BatchSummary[]
   finished: BatchSummary[]
-  latestRun: { id: string; runDate: string; state: string; evaluated: number; created: number; refused: number; startedAtMs: number } | null
+  latestRun: {
+    id: string
+    runDate: string
+    state: string
+    evaluated: number
+    created: number
+    refused: number
+    startedAtMs: number
+    /** while the queue places a large run's ledger holds (`holding`, `batching`): how far it is */
+    holds: { held: number; toHold: number } | null
+  } | null
   refusalsByCode: Array<{ code: string; count: number }>
   cases: Array<{
     id: string
@@ -127,6 +137,10 @@ export async function loadPayoutsOverview(d1: D1Database): Promise<PayoutsOvervi
   const refusals = runRow
     ? (await d1.prepare('SELECT code, COUNT(*) AS count FROM payout_refusals WHERE run_id = ? GROUP BY code ORDER BY count DESC, code').bind(runRow.id).all<{ code: string; count: number }>()).results
     : []
+  const holds =
+    runRow && (runRow.state === 'holding' || runRow.state === 'batching')
+      ? await d1.prepare("SELECT COUNT(hold_id) AS held, COUNT(*) AS toHold FROM payouts WHERE run_id = ? AND state != 'cancelled'").bind(runRow.id).first<{ held: number; toHold: number }>()
+      : null
   const cases = (caseRows!.results as Array<{ id: string; queue: string; body_json: string; attempts: number; received_at_ms: number }>).map(caseOf)
   const ids = [...new Set(cases.map((k) => k.payoutId).filter((id): id is string => id !== null))]
   if (ids.length) {
@@ -146,7 +160,7 @@ export async function loadPayoutsOverview(d1: D1Database): Promise<PayoutsOvervi
     submitted: openRows.filter((b) => b.state === 'submitted'),
     finished: (finished!.results as BatchRow[]).map(summary),
     latestRun: runRow
-      ? { id: runRow.id, runDate: runRow.run_date, state: runRow.state, evaluated: runRow.evaluated, created: runRow.created, refused: runRow.refused, startedAtMs: runRow.started_at_ms }
+      ? { id: runRow.id, runDate: runRow.run_date, state: runRow.state, evaluated: runRow.evaluated, created: runRow.created, refused: runRow.refused, startedAtMs: runRow.started_at_ms, holds }
       : null,
     refusalsByCode: refusals,
     cases,
@@ -379,6 +393,12 @@ export function payoutsOverviewPage(c: Context<AppEnv>, data: PayoutsOverview, n
               Run <code>{data.latestRun.id}</code> for {data.latestRun.runDate} ({data.latestRun.state}): {data.latestRun.evaluated} evaluated, {data.latestRun.created} payouts created,{' '}
               {data.latestRun.refused} refused.
             </p>
+            {data.latestRun.holds ? (
+              <p data-run-holds={`${data.latestRun.holds.held}/${data.latestRun.holds.toHold}`}>
+                The queue is placing the ledger holds of this run: {data.latestRun.holds.held} of {data.latestRun.holds.toHold} held
+                {data.latestRun.state === 'batching' ? '; the batches are being formed.' : '; its batches are formed when the last chunk is done.'}
+              </p>
+            ) : null}
             {data.refusalsByCode.length ? (
               <div class="table-wrap">
                 <table>
