@@ -35,9 +35,9 @@ export function cspViolations(page: Page): string[] {
   return seen
 }
 
-/** A real access token from the dev server's dev-only endpoint (what `npm run token` does). */
-export async function mintToken(roles: string[], ageVerified = false): Promise<string> {
-  const body = JSON.stringify({ roles, age_verified: ageVerified })
+/** A real access token from the dev server's dev-only endpoint (what `npm run token` does); `subject` picks the user (e.g. a seeded creator). */
+export async function mintToken(roles: string[], ageVerified = false, subject?: string): Promise<string> {
+  const body = JSON.stringify({ roles, age_verified: ageVerified, ...(subject ? { subject } : {}) })
   const res = (await request(port, 'api.localhost', '/api/dev/tokens', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-length': new TextEncoder().encode(body).length, 'x-dev-token-secret': ensureDevVars().DEV_TOKEN_SECRET },

@@ -20,6 +20,7 @@ import { run } from '../scripts/packager/ffmpeg.mjs'
 import { sha256 } from '../scripts/packager/trace.mjs'
 import { variantAt } from '../workers/media/ab/pattern'
 import { port } from './browser'
+import { sampleDepiction, samplePerformerRecord } from '../workers/vault/records/sample'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const VIDEO = join(ROOT, '../shared/data/pdq/video/chair-19-sd-bar.mp4')
@@ -85,51 +86,12 @@ beforeAll(async () => {
 async function recordPerformer(mediaId: string): Promise<string> {
   const custodian = as(tokens.custodian!.token)
   const purpose = { 'vault-purpose': 'records_maintenance; note="2257 record for the e2e video"' }
-  const b64 = (text: string) => Buffer.from(text, 'latin1').toString('base64')
   const record = ok(
-    await custodian('POST', '/api/vault/records/performers', {
-      headers: { ...purpose, 'idempotency-key': `"${randomUUID()}"` },
-      body: {
-        custodian_brand_id: BOYFANZ,
-        content: {
-          legal_name: { first: 'Alex', middle: null, last: 'Rivers' },
-          date_of_birth: '1994-03-02',
-          aliases: ['Alex Rivers'],
-          locations: { performer_country: 'US', producer_country: 'US' },
-          producer_role: 'primary',
-          id_document: {
-            type: 'drivers_license',
-            issuer: 'California DMV',
-            issuer_country: 'US',
-            number: `D${randomUUID().slice(0, 8)}`,
-            expires_on: '2031-05-01',
-            has_recent_photo: true,
-            examined_by: 'usr_examiner01',
-            examined_at: '2026-01-10T15:00:00Z',
-            copies: [{ side: 'front', content_type: 'image/png', content_base64: b64('\x89PNG\r\n\x1a\nID-SCAN front of a test licence') }],
-          },
-        },
-      },
-    }),
+    await custodian('POST', '/api/vault/records/performers', { headers: { ...purpose, 'idempotency-key': `"${randomUUID()}"` }, body: samplePerformerRecord(BOYFANZ, randomUUID().slice(0, 8)) }),
     [201],
     '2257 record',
   ).json()
-  ok(
-    await custodian('POST', `/api/vault/records/performers/${record.id}/media`, {
-      headers: purpose,
-      body: {
-        media_id: mediaId,
-        brand_id: BOYFANZ,
-        title: 'Chair',
-        production_date: '2026-01-15',
-        urls: [`https://boyfanz.com/alex/media/${mediaId}`],
-        consent: { content_type: 'application/pdf', content_base64: b64(`%PDF-1.7 consent ${mediaId}`) },
-        model_release: { content_type: 'application/pdf', content_base64: b64(`%PDF-1.7 release ${mediaId}`) },
-      },
-    }),
-    [201],
-    'depiction link',
-  )
+  ok(await custodian('POST', `/api/vault/records/performers/${record.id}/media`, { headers: purpose, body: sampleDepiction(mediaId, BOYFANZ, 'Chair') }), [201], 'depiction link')
   return record.id
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { AxeBuilder } from '@axe-core/playwright'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureDevVars, request } from '../scripts/dev-server.mjs'
+import { request } from '../scripts/dev-server.mjs'
 import { cspViolations, launch, mintToken, port, url } from './browser'
 
 /** The demo creator Alex Rivers' account (d1/seed.sql). */
@@ -33,16 +33,7 @@ async function api(method: string, path: string, token: string, body?: Buffer | 
   return { status: res.status, json: () => JSON.parse(res.body) as Record<string, unknown>, text: res.body }
 }
 
-async function creatorToken(): Promise<string> {
-  const body = JSON.stringify({ roles: ['creator'], subject: ALEX_USER })
-  const res = (await request(port, 'api.localhost', '/api/dev/tokens', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-dev-token-secret': ensureDevVars().DEV_TOKEN_SECRET },
-    body,
-  })) as { status: number; body: string }
-  if (res.status !== 201) throw new Error(`token mint failed: ${res.status} ${res.body}`)
-  return (JSON.parse(res.body) as { access_token: string }).access_token
-}
+const creatorToken = (): Promise<string> => mintToken(['creator'], false, ALEX_USER)
 
 beforeAll(async () => {
   browser = await launch()

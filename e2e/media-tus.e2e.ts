@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto'
 import { Upload, type PreviousUpload, type UrlStorage } from 'tus-js-client'
 import { describe, expect, it } from 'vitest'
-import { ensureDevVars, request } from '../scripts/dev-server.mjs'
-import { port } from './browser'
+import { request } from '../scripts/dev-server.mjs'
+import { mintToken, port } from './browser'
 
 const API_HOST = `api.localhost:${port}`
 /** 127.0.0.1 with the API's Host header: Node cannot resolve *.localhost */
@@ -16,16 +16,7 @@ const ENDPOINT = `http://127.0.0.1:${port}/api/media/uploads/tus`
 const ALEX = 'usr_01JFANZDEM0000000000000004'
 const MiB = 1024 * 1024
 
-async function creatorToken(): Promise<string> {
-  const body = JSON.stringify({ roles: ['creator'], subject: ALEX })
-  const res = (await request(port, 'api.localhost', '/api/dev/tokens', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-dev-token-secret': ensureDevVars().DEV_TOKEN_SECRET },
-    body,
-  })) as { status: number; body: string }
-  if (res.status !== 201) throw new Error(`token mint failed: ${res.status} ${res.body}`)
-  return (JSON.parse(res.body) as { access_token: string }).access_token
-}
+const creatorToken = (): Promise<string> => mintToken(['creator'], false, ALEX)
 
 /** tus-js-client keeps no URLs in Node by default; the test's memory stands in for a browser's localStorage. */
 class MemoryUrlStorage implements UrlStorage {

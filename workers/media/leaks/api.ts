@@ -10,6 +10,7 @@
 import type { ZodRequestBody } from '@asteasolutions/zod-to-openapi'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { readFileBody } from '../../api/file-body'
 import { json, jsonBody, problemResponses } from '../../api/schemas'
 import { audit } from '../../compliance/audit'
 import type { AppEnv } from '../../edge/context'
@@ -128,25 +129,7 @@ const videoRoute = createRoute(
 
 /** The submitted bytes: a multipart `file` part, or the raw body (whatever its declared type). */
 async function submittedImage(c: Context<AppEnv>, max: number): Promise<{ bytes: Uint8Array; field: string }> {
-  const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > max + 64 * 1024) throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `a leaked image is at most ${max} bytes` })
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
-  let bytes: Uint8Array
-  let field = 'body'
-  if (type === 'multipart/form-data') {
-    let form: FormData
-    try {
-      form = await c.req.raw.formData()
-    } catch {
-      throw new ProblemError('MALFORMED_BODY', { detail: 'the multipart body does not parse' })
-    }
-    const file = form.get('file')
-    if (!(file instanceof File)) throw new ProblemError('VALIDATION_FAILED', { detail: 'send the image as the part `file`', errors: [{ path: 'body.file', message: 'is required (a file part)' }] })
-    bytes = new Uint8Array(await file.arrayBuffer())
-    field = 'body.file'
-  } else {
-    bytes = new Uint8Array(await c.req.raw.arrayBuffer())
-  }
+  const { bytes, field } = await readFileBody(c, max, 'a leaked image')
   if (bytes.length > max) throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `a leaked image is at most ${max} bytes; got ${bytes.length}` })
   if (bytes.length === 0) throw new ProblemError('VALIDATION_FAILED', { detail: 'the image is empty', errors: [{ path: field, message: 'is empty' }] })
   return { bytes, field }

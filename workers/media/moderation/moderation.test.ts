@@ -15,6 +15,7 @@ import { decodeImage, encodeJpeg, resizeImage } from '../codecs'
 import { hashIndex, matchHashes, PLATFORM_LIST_ID } from '../hashlists/match'
 import { EVIDENCE_NOTE } from './cases'
 import { ALEX_USER, auditCount, BOYFANZ, casesOf, deactivate, hashList, ingest, itemState, processingItem, reviewOf } from './fixtures'
+import { sampleDepiction, samplePerformerRecord } from '../../vault/records/sample'
 
 const API = 'api.localhost'
 const MAINTAIN = 'records_maintenance; note="linking a performer to a media item in tests"'
@@ -225,50 +226,17 @@ describe('hash-match cases', () => {
 })
 
 async function createPerformer(): Promise<string> {
-  const b64 = (s: string) => btoa(s)
   const res = await call(API, '/api/vault/records/performers', {
     token: custodian,
     headers: { 'vault-purpose': MAINTAIN, 'idempotency-key': `"${crypto.randomUUID()}"` },
-    body: {
-      custodian_brand_id: BOYFANZ,
-      content: {
-        legal_name: { first: 'Alex', middle: null, last: 'Rivers' },
-        date_of_birth: '1994-03-02',
-        aliases: ['Alex Rivers'],
-        locations: { performer_country: 'US', producer_country: 'US' },
-        producer_role: 'primary',
-        id_document: {
-          type: 'drivers_license',
-          issuer: 'California DMV',
-          issuer_country: 'US',
-          number: `D${crypto.randomUUID().slice(0, 8)}`,
-          expires_on: '2031-05-01',
-          has_recent_photo: true,
-          examined_by: 'usr_examiner01',
-          examined_at: '2026-01-10T15:00:00Z',
-          copies: [{ side: 'front', content_type: 'image/png', content_base64: b64('\x89PNG\r\n\x1a\nID-SCAN front of a test licence') }],
-        },
-      },
-    },
+    body: samplePerformerRecord(BOYFANZ, crypto.randomUUID().slice(0, 8)),
   })
   expect(res.status, await res.clone().text()).toBe(201)
   return ((await res.json()) as { id: string }).id
 }
 
 async function link(performerId: string, itemId: string): Promise<void> {
-  const res = await call(API, `/api/vault/records/performers/${performerId}/media`, {
-    token: custodian,
-    headers: { 'vault-purpose': MAINTAIN },
-    body: {
-      media_id: itemId,
-      brand_id: BOYFANZ,
-      title: 'Test scene',
-      production_date: '2026-01-15',
-      urls: [`https://boyfanz.com/alex/media/${itemId}`],
-      consent: { content_type: 'application/pdf', content_base64: btoa(`%PDF-1.7 consent ${itemId}`) },
-      model_release: { content_type: 'application/pdf', content_base64: btoa(`%PDF-1.7 release ${itemId}`) },
-    },
-  })
+  const res = await call(API, `/api/vault/records/performers/${performerId}/media`, { token: custodian, headers: { 'vault-purpose': MAINTAIN }, body: sampleDepiction(itemId, BOYFANZ, 'Test scene') })
   expect(res.status, await res.clone().text()).toBe(201)
 }
 

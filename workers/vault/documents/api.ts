@@ -18,6 +18,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { ZodRequestBody } from '@asteasolutions/zod-to-openapi'
 import type { Context } from 'hono'
+import { readFileBody } from '../../api/file-body'
 import { json, problemResponses } from '../../api/schemas'
 import { authenticated } from '../../edge/auth'
 import type { AppEnv } from '../../edge/context'
@@ -32,7 +33,7 @@ import { VaultDecryptError } from '../envelope'
 import { destroySealed, openSealed, putSealed, RetentionError, sealedObject, type VaultObject } from '../store'
 import { documentOr404, issueLink } from './issue'
 import { registerBreakGlass } from './break-glass'
-import { checkDocument, EXTENSIONS, MAX_DOCUMENT_BYTES, mediaTypeOf, type DocumentContentType } from './content'
+import { checkDocument, EXTENSIONS, MAX_DOCUMENT_BYTES, type DocumentContentType } from './content'
 import { DocumentIdParam, DocumentList, DocumentMetadata, DownloadLink, ListQuery, metadataOf, PurposeHeader, toMetadata, UploadQuery } from './schemas'
 import { documentsOfUser, findSubject, METADATA_COLUMNS, recordTypeOf, type MetadataRow } from './subjects'
 
@@ -149,21 +150,8 @@ const deleteRoute = createRoute(
 
 /** The uploaded bytes and their declared type, from a raw body or a multipart `file` part. */
 async function readUpload(c: Context<AppEnv>): Promise<{ bytes: Uint8Array; declared: string; fields: { type: string; bytes: string } }> {
-  const length = Number(c.req.header('content-length') ?? 0)
-  if (length > MAX_DOCUMENT_BYTES + 64 * 1024) throw new ProblemError('PAYLOAD_TOO_LARGE', { detail: `documents are at most ${MAX_DOCUMENT_BYTES} bytes` })
-  const type = mediaTypeOf(c.req.header('content-type'))
-  if (type === 'multipart/form-data') {
-    let form: FormData
-    try {
-      form = await c.req.raw.formData()
-    } catch {
-      throw new ProblemError('MALFORMED_BODY', { detail: 'the multipart body does not parse' })
-    }
-    const file = form.get('file')
-    if (!(file instanceof File)) throw new ProblemError('VALIDATION_FAILED', { detail: 'send the document as the part `file`', errors: [{ path: 'body.file', message: 'is required (a file part)' }] })
-    return { bytes: new Uint8Array(await file.arrayBuffer()), declared: file.type, fields: { type: 'body.file', bytes: 'body.file' } }
-  }
-  return { bytes: new Uint8Array(await c.req.raw.arrayBuffer()), declared: type, fields: { type: 'header.content-type', bytes: 'body' } }
+  const file = await readFileBody(c, MAX_DOCUMENT_BYTES, 'a document')
+  return { bytes: file.bytes, declared: file.declaredType, fields: file.field === 'body.file' ? { type: 'body.file', bytes: 'body.file' } : { type: 'header.content-type', bytes: 'body' } }
 }
 
 export function registerDocuments(app: OpenAPIHono<AppEnv>): void {
